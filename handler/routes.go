@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"sort"
+	"strings"
+
+	"m365security/handler/hostmeta"
+	"m365security/handler/invoke"
+	"m365security/shared/posture"
+)
+
+// function is the Go side of one functions/<Name> folder: exactly one of the
+// fields is set, matching the folder's trigger type.
+type function struct {
+	timer   invoke.TimerFunc
+	message invoke.MessageFunc
+	api     apiHandler
+}
+
+// functions is the whole surface: one line per function folder. routes_test
+// and start-up both refuse a function that exists on one side only.
+func (a *app) functions() map[string]function {
+	return map[string]function{
+		"CollectIdentity":           {timer: a.collectTimer(posture.AreaIdentity)},
+		"CollectDevices":            {timer: a.collectTimer(posture.AreaDevices)},
+		"CollectSecureScore":        {timer: a.collectTimer(posture.AreaSecureScore)},
+		"CollectBackup":             {timer: a.collectTimer(posture.AreaBackup)},
+		"ProcessChangeNotification": {message: a.processChangeNotification},
+		"Health":                    {api: a.health},
+		"Metrics":                   {api: a.metrics},
+		"MetricsHistory":            {api: a.metricsHistory},
+		"Controls":                  {api: a.controls},
+		"ControlsHistory":           {api: a.controlsHistory},
+		"MfaUsers":                  {api: a.mfaUsers},
+		"Collection":                {api: a.collection},
+		"Exceptions":                {api: a.exceptions},
+		"RestoreTests":              {api: a.restoreTests},
+		"Targets":                   {api: a.targets},
+		"Notifications":             {api: a.notifications},
+		"NotificationsLifecycle":    {api: a.lifecycleNotifications},
+	}
+}
+
+// router derives the HTTP surface from the function folders: POST /{Name}
+// for timer and Service Bus invocations, and each HTTP function's route
+// under the host's route prefix.
+func (a *app) router(meta hostmeta.App) (*http.ServeMux, error) {
+	fns := a.functions()
+	var errs []error
+	mux := http.NewServeMux()
+	seen := map[string]bool{}
+	for _, f := range meta.Functions {
+		seen[f.Name] = true
+		fn, ok := fns[f.Name]
+		if !ok {
+			errs = append(errs, fmt.Errorf("functions/%s has no handler in handler/routes.go", f.Name))
+			continue
+		}
+		t := f.Trigger()
+		switch {
+		case t.Type == hostmeta.TimerTrigger && fn.timer != nil:
+			mux.Handle("POST /"+f.Name, invoke.Timer(f.Name, t.Name, fn.timer, a.log))
+		case t.Type == hostmeta.ServiceBusTrigger && fn.message != nil:
+			mux.Handle("POST /"+f.Name, invoke.Queue(f.Name, t.Name, fn.message, a.parker, a.log, a.now))
+		case t.Type == hostmeta.HTTPTrigger && fn.api != nil:
+			patterns, err := muxPatterns(meta.Host.RoutePrefix(), t.Route, t.Methods)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("functions/%s: %w", f.Name, err))
+				continue
+			}
+			h := a.serve(f.Name, fn.api)
+			for _, p := range patterns {
+				mux.Handle(p, h)
+			}
+		default:
+			errs = append(errs, fmt.Errorf("functions/%s is a %s but its handler is of another kind", f.Name, t.Type))
+		}
+	}
+	var orphans []string
+	for name := range fns {
+		if !seen[name] {
+			orphans = append(orphans, name)
+		}
+	}
+	sort.Strings(orphans)
+	for _, name := range orphans {
+		errs = append(errs, fmt.Errorf("handler %s has no functions/%s/function.json", name, name))
+	}
+	return mux, errors.Join(errs...)
+}
+
+var routeParam = regexp.MustCompile(`\{(\*?)([A-Za-z_][A-Za-z0-9_]*)(?::[^}?]*)?(\??)\}`)
+
+// muxPatterns converts a Functions route template to ServeMux patterns, one
+// per method: {id:int} → {id}, {*rest} → {rest...}, and an optional last
+// segment {id?} → two patterns, with and without it.
+func muxPatterns(prefix, route string, methods []string) ([]string, error) {
+	base := "/" + strings.Trim(prefix, "/")
+	if base == "/" {
+		base = ""
+	}
+	var paths []string
+	optional := false
+	converted := routeParam.ReplaceAllStringFunc(route, func(m string) string {
+		sm := routeParam.FindStringSubmatch(m)
+		if sm[3] == "?" {
+			optional = true
+		}
+		if sm[1] == "*" {
+			return "{" + sm[2] + "...}"
+		}
+		return "{" + sm[2] + "}"
+	})
+	if strings.ContainsAny(strings.ReplaceAll(routeParam.ReplaceAllString(route, ""), "/", ""), "{}") {
+		return nil, fmt.Errorf("route %q has a parameter this handler cannot map", route)
+	}
+	paths = append(paths, base+"/"+converted)
+	if optional {
+		i := strings.LastIndex(converted, "/")
+		if i < 0 || !strings.HasPrefix(converted[i+1:], "{") {
+			return nil, fmt.Errorf("route %q: only a last segment may be optional", route)
+		}
+		paths = append(paths, base+"/"+converted[:i])
+	}
+	var out []string
+	for _, m := range methods {
+		for _, p := range paths {
+			out = append(out, strings.ToUpper(m)+" "+p)
+		}
+	}
+	return out, nil
+}
+
+// collectTimer runs one area's assessment for every monitored tenant. Each
+// tenant is independent: one failing does not stop the others, but any
+// failure fails the invocation so the host logs it.
+func (a *app) collectTimer(area posture.Area) invoke.TimerFunc {
+	return func(ctx context.Context, inv invoke.Invocation, t invoke.TimerInfo) error {
+		var errs []error
+		for _, tenant := range a.cfg.Tenants {
+			res, err := a.assess.Run(ctx, tenant, area)
+			if err != nil {
+				inv.Log.Error("assessment failed", "tenant_id", tenant, "area", string(area), "error", err.Error())
+				errs = append(errs, fmt.Errorf("tenant %s: %w", tenant, err))
+				continue
+			}
+			failed := 0
+			for _, s := range res.Sources {
+				if !s.OK() {
+					failed++
+				}
+			}
+			inv.Log.Info("posture collected", "tenant_id", tenant, "area", string(area), "snapshot_id", res.SnapshotID,
+				"stored", res.Stored, "sources", len(res.Sources), "sources_failed", failed)
+		}
+		return errors.Join(errs...)
+	}
+}

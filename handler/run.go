@@ -1,0 +1,338 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+
+	"m365security/handler/hostmeta"
+	"m365security/handler/invoke"
+	"m365security/shared/assess"
+	"m365security/shared/collect"
+	"m365security/shared/graph"
+	"m365security/shared/graphsim"
+	"m365security/shared/posture"
+	"m365security/shared/queue"
+	"m365security/shared/queue/inprocess"
+	"m365security/shared/queue/servicebus"
+	"m365security/shared/store"
+	"m365security/shared/store/cosmos"
+	"m365security/shared/store/embedded"
+)
+
+// app holds the wired dependencies every function uses.
+type app struct {
+	cfg     Config
+	log     *slog.Logger
+	store   store.Store
+	assess  *assess.Service
+	queue   queue.Sender
+	parker  invoke.Parker
+	now     func() time.Time
+	tenants map[string]bool
+}
+
+// shutdownGrace bounds draining in-flight work on SIGINT/SIGTERM.
+const shutdownGrace = 30 * time.Second
+
+// run starts the handler and blocks until ctx ends. ready, when non-nil,
+// receives the base URL once the server listens (tests).
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, ready chan<- string) error {
+	fs := flag.NewFlagSet("handler", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	root := fs.String("root", "", "app root holding host.json (default: search from the working directory)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintln(stderr, "configuration error:", line)
+		}
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})).With("version", version)
+
+	dir := *root
+	if dir == "" {
+		if dir, err = os.Getwd(); err != nil {
+			return err
+		}
+	}
+	hostDir, fnDir, err := hostmeta.Locate(dir)
+	if err != nil {
+		fmt.Fprintln(stderr, "start-up error:", err)
+		return err
+	}
+	meta, err := hostmeta.Load(hostDir, fnDir, getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, "start-up error:", err)
+		return err
+	}
+
+	// Listen first: the host gives the handler 60 seconds, and refusing the
+	// port early is the clearest failure.
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.Port)))
+	if err != nil {
+		fmt.Fprintf(stderr, "start-up error: FUNCTIONS_CUSTOMHANDLER_PORT: cannot listen on %d: %v\n", cfg.Port, err)
+		return err
+	}
+	defer ln.Close()
+
+	a := &app{cfg: cfg, log: log, now: time.Now, tenants: map[string]bool{}}
+	var closers []func(context.Context) error
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		defer cancel()
+		for i := len(closers) - 1; i >= 0; i-- {
+			if err := closers[i](ctx); err != nil {
+				log.Error("shutdown step failed", "error", err.Error())
+			}
+		}
+	}()
+
+	if a.store, err = openStore(ctx, cfg); err != nil {
+		fmt.Fprintln(stderr, "start-up error:", err)
+		return err
+	}
+	closers = append(closers, func(context.Context) error { return a.store.Close() })
+	a.parker = storeParker{a.store}
+
+	if cfg.Demo {
+		size := graphsim.DefaultSize()
+		size.Now = time.Now().UTC()
+		demo := graphsim.Generate(demoSeed, size)
+		sim := graphsim.NewServer(demo, graphsim.Options{})
+		if err := sim.Start(); err != nil {
+			return fmt.Errorf("start demo tenant: %w", err)
+		}
+		closers = append(closers, func(context.Context) error { return sim.Close() })
+		cfg.GraphEndpoint = sim.URL()
+		if len(cfg.Tenants) == 0 {
+			cfg.Tenants = []string{strings.ToLower(demo.ID)}
+		}
+		log.Info("demo tenant simulator started", "graph_endpoint", cfg.GraphEndpoint, "tenant_id", cfg.Tenants[0])
+	}
+	for _, t := range cfg.Tenants {
+		a.tenants[t] = true
+	}
+	a.cfg = cfg
+
+	clients, err := graph.NewClients(graph.Options{Endpoint: cfg.GraphEndpoint, Credential: credentialFunc(cfg)})
+	if err != nil {
+		return err
+	}
+	a.assess = assess.New(a.store, collector(clients, log), a.now, log)
+
+	mux, err := a.router(meta)
+	if err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintln(stderr, "start-up error:", line)
+		}
+		return err
+	}
+	if !cfg.Hosted {
+		mux.HandleFunc("GET /{$}", a.index)
+	}
+
+	if err := a.startQueue(ctx, cfg, meta, mux, &closers); err != nil {
+		fmt.Fprintln(stderr, "start-up error:", err)
+		return err
+	}
+
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	base := "http://" + ln.Addr().String()
+	log.Info("handler listening", "url", base, "hosted", cfg.Hosted, "store", cfg.Store, "queue", cfg.Queue,
+		"demo", cfg.Demo, "tenants", len(cfg.Tenants), "functions", len(meta.Functions))
+
+	var sched *scheduler
+	if !cfg.Hosted && cfg.LocalScheduler {
+		sched = newScheduler(meta, mux, a.store, log, getenv)
+		sched.start(ctx)
+	}
+	if !cfg.Hosted {
+		fmt.Fprintf(stdout, "m365security %s is running on %s\n", version, base)
+		for _, t := range cfg.Tenants {
+			fmt.Fprintf(stdout, "  metrics:  %s/api/metrics?tenant=%s\n  controls: %s/api/controls?tenant=%s\n  overview: %s/\n", base, t, base, t, base)
+		}
+	}
+	if ready != nil {
+		ready <- base
+	}
+
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		log.Error("server stopped", "error", err.Error())
+		return err
+	}
+	log.Info("shutting down: draining in-flight work")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Error("http drain incomplete", "error", err.Error())
+	}
+	if sched != nil {
+		sched.stop(sctx)
+	}
+	return nil
+}
+
+// demoSeed fixes the demo organisation so every newcomer sees the same one.
+const demoSeed = 20261126
+
+func openStore(ctx context.Context, cfg Config) (store.Store, error) {
+	switch cfg.Store {
+	case "cosmos":
+		var cred azcore.TokenCredential
+		if cfg.CosmosKey == "" {
+			c, err := azidentity.NewDefaultAzureCredential(nil)
+			if err != nil {
+				return nil, fmt.Errorf("COSMOS_KEY is unset and no Azure identity is available: %w", err)
+			}
+			cred = c
+		}
+		ictx, cancel := context.WithTimeout(ctx, 45*time.Second)
+		defer cancel()
+		s, err := cosmos.New(ictx, cosmos.Options{Endpoint: cfg.CosmosEndpoint, Database: cfg.CosmosDatabase,
+			Key: cfg.CosmosKey.Reveal(), Credential: cred})
+		if err != nil {
+			return nil, fmt.Errorf("COSMOS_ENDPOINT: open Cosmos DB: %w", err)
+		}
+		return s, nil
+	default:
+		s, err := embedded.Open(cfg.StorePath)
+		if err != nil {
+			return nil, fmt.Errorf("STORE_PATH: open embedded store %s: %w", cfg.StorePath, err)
+		}
+		return s, nil
+	}
+}
+
+// credentialFunc returns per-tenant credentials for GRAPH_AUTH=azure:
+// DefaultAzureCredential pinned to the tenant (client secret, certificate or
+// workload identity from AZURE_* settings; managed identity for its home
+// tenant). GRAPH_AUTH=none sends no token.
+func credentialFunc(cfg Config) func(string) (azcore.TokenCredential, error) {
+	if cfg.GraphAuth == "none" {
+		return nil
+	}
+	return func(tenantID string) (azcore.TokenCredential, error) {
+		return azidentity.NewDefaultAzureCredential(&azidentity.DefaultAzureCredentialOptions{TenantID: tenantID})
+	}
+}
+
+// collector adapts the Graph collectors to assess.Collector.
+func collector(clients *graph.Clients, log *slog.Logger) assess.Collector {
+	return func(ctx context.Context, tenantID string, area posture.Area) (assess.Collected, error) {
+		c, err := clients.For(tenantID)
+		if err != nil {
+			return assess.Collected{}, err
+		}
+		l := log.With("tenant_id", tenantID, "area", string(area))
+		var out assess.Collected
+		switch area {
+		case posture.AreaIdentity:
+			out.Identity, out.Sources = collect.Identity(ctx, c, l)
+		case posture.AreaDevices:
+			out.Devices, out.Sources = collect.Devices(ctx, c, l)
+		case posture.AreaSecureScore:
+			out.SecureScore, out.Sources = collect.SecureScore(ctx, c, l)
+		case posture.AreaBackup:
+			out.Backup, out.Sources = collect.Backup(ctx, c, l)
+		default:
+			return out, fmt.Errorf("unknown area %q", area)
+		}
+		return out, nil
+	}
+}
+
+// startQueue wires the queue: Service Bus sends in Azure (the host
+// delivers); in-process delivers through the same invocation routes.
+func (a *app) startQueue(ctx context.Context, cfg Config, meta hostmeta.App, mux http.Handler, closers *[]func(context.Context) error) error {
+	if cfg.Queue == "servicebus" {
+		cred, err := azidentity.NewDefaultAzureCredential(nil)
+		if err != nil {
+			return fmt.Errorf("ServiceBusConnection__fullyQualifiedNamespace: no Azure identity: %w", err)
+		}
+		s, err := servicebus.New(cfg.ServiceBusNamespace, cred)
+		if err != nil {
+			return err
+		}
+		a.queue = s
+		*closers = append(*closers, s.Close)
+		return nil
+	}
+	consumers := map[string]hostmeta.Function{}
+	var names []string
+	for _, f := range meta.Functions {
+		if t := f.Trigger(); t.Type == hostmeta.ServiceBusTrigger {
+			consumers[t.QueueName] = f
+			names = append(names, t.QueueName)
+		}
+	}
+	q := inprocess.New(func(ctx context.Context, d inprocess.Delivery) error {
+		f := consumers[d.Queue]
+		return deliverLocal(ctx, mux, f, d)
+	}, inprocess.Options{Queues: names, DuplicateWindow: 10 * time.Minute, Log: a.log,
+		OnDeadLetter: func(dl inprocess.DeadLetter) {
+			p := invoke.Parked{Function: consumers[dl.Queue].Name, MessageID: dl.Message.ID, DeliveryCount: dl.DeliveryCount,
+				Reason: dl.Reason + ": " + dl.Description, Body: string(dl.Message.Body), ParkedAt: dl.At}
+			if err := a.parker.Park(context.Background(), p); err != nil {
+				a.log.Error("park dead-lettered message", "message_id", dl.Message.ID, "error", err.Error())
+			}
+		}})
+	a.queue = q
+	*closers = append(*closers, q.Close)
+	return nil
+}
+
+// deliverLocal hands a delivery to its function exactly as the host would:
+// the Service Bus envelope POSTed to /{FunctionName}. Non-2xx abandons.
+func deliverLocal(ctx context.Context, mux http.Handler, f hostmeta.Function, d inprocess.Delivery) error {
+	body, err := invoke.MessageEnvelope(f.Name, f.Trigger().Name, invoke.Message{
+		Body: d.Message.Body, MessageID: d.Message.ID, ContentType: d.Message.ContentType, Subject: d.Message.Subject,
+		CorrelationID: d.Message.CorrelationID, LockToken: d.LockToken, DeliveryCount: d.DeliveryCount,
+		SequenceNumber: d.SequenceNumber, EnqueuedTime: d.EnqueuedTime, ApplicationProperties: d.Message.Properties,
+	}, time.Now(), newGUID())
+	if err != nil {
+		return err
+	}
+	status, resp := invokeLocal(ctx, mux, f.Name, body)
+	if status/100 != 2 {
+		return fmt.Errorf("%s answered %d: %s", f.Name, status, truncate(string(resp), 300))
+	}
+	return nil
+}
+
+// storeParker keeps parked messages in the store under the system partition.
+type storeParker struct{ s store.Store }
+
+// systemTenant partitions documents that belong to no tenant.
+const systemTenant = "_system"
+
+func (p storeParker) Park(ctx context.Context, m invoke.Parked) error {
+	d, err := store.Encode(store.Doc{Kind: store.KindParked, TenantID: systemTenant, ID: newGUID(), Time: m.ParkedAt,
+		Attrs: map[string]string{"function": m.Function}}, m)
+	if err != nil {
+		return err
+	}
+	_, err = p.s.Put(ctx, d, store.Create)
+	if err != nil {
+		return fmt.Errorf("park message %s: %w", m.MessageID, err)
+	}
+	return nil
+}

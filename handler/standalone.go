@@ -1,0 +1,179 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"time"
+
+	"m365security/handler/hostmeta"
+	"m365security/handler/invoke"
+	"m365security/shared/store"
+)
+
+// invokeLocal POSTs an envelope to /{function} on the handler's own router,
+// the path the host takes, and returns the status and body.
+func invokeLocal(ctx context.Context, mux http.Handler, function string, body []byte) (int, []byte) {
+	req := httptest.NewRequest(http.MethodPost, "/"+function, bytes.NewReader(body)).WithContext(ctx)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Azure-Functions-InvocationId", newGUID())
+	req.Header.Set("User-Agent", "m365security-standalone/"+version)
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, req)
+	return rec.Code, rec.Body.Bytes()
+}
+
+// scheduler fires timer functions on their function.json schedules when no
+// host does. Like the host's schedule monitor it remembers each function's
+// last run (in the store) and runs a missed slot once at start-up, marked
+// past due; a function never overlaps itself.
+type scheduler struct {
+	timers []timerSpec
+	mux    http.Handler
+	store  store.Store
+	log    *slog.Logger
+	now    func() time.Time
+
+	wg     sync.WaitGroup
+	cancel context.CancelFunc
+}
+
+type timerSpec struct {
+	fn       hostmeta.Function
+	binding  string
+	schedule hostmeta.Schedule
+	monitor  bool
+}
+
+type timerState struct {
+	Last time.Time `json:"last"`
+}
+
+func newScheduler(meta hostmeta.App, mux http.Handler, s store.Store, log *slog.Logger, getenv func(string) string) *scheduler {
+	sc := &scheduler{mux: mux, store: s, log: log.With("component", "scheduler"), now: time.Now}
+	for _, f := range meta.Functions {
+		t := f.Trigger()
+		if t.Type != hostmeta.TimerTrigger || f.Disabled {
+			continue
+		}
+		// Load validated the schedule already.
+		sched, _ := hostmeta.ParseSchedule(hostmeta.Expand(t.Schedule, getenv))
+		sc.timers = append(sc.timers, timerSpec{fn: f, binding: t.Name, schedule: sched,
+			monitor: t.UseMonitor == nil || *t.UseMonitor})
+	}
+	return sc
+}
+
+func (s *scheduler) start(ctx context.Context) {
+	ctx, s.cancel = context.WithCancel(ctx)
+	for _, t := range s.timers {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.loop(ctx, t)
+		}()
+	}
+	s.log.Info("scheduler started", "timers", len(s.timers))
+}
+
+// stop stops firing and waits for running invocations, up to ctx.
+func (s *scheduler) stop(ctx context.Context) {
+	s.cancel()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		s.log.Error("timer invocations still running at shutdown deadline")
+	}
+}
+
+func (s *scheduler) loop(ctx context.Context, t timerSpec) {
+	state, _, err := store.GetJSON[timerState](ctx, s.store, store.KindState, systemTenant, "timer-"+t.fn.Name)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.log.Error("read timer state", "function", t.fn.Name, "error", err.Error())
+	}
+	last := state.Last
+	now := s.now().UTC()
+	if t.monitor && (last.IsZero() || !t.schedule.Next(last).After(now)) {
+		// Never run, or a slot was missed while stopped: catch up now.
+		last = s.fire(ctx, t, now, last, true)
+	}
+	for {
+		next := t.schedule.Next(s.now())
+		timer := time.NewTimer(time.Until(next))
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return
+		case <-timer.C:
+		}
+		last = s.fire(ctx, t, s.now().UTC(), last, false)
+	}
+}
+
+// fire runs one invocation to completion; shutdown does not cancel it, it
+// is drained.
+func (s *scheduler) fire(ctx context.Context, t timerSpec, now, last time.Time, pastDue bool) time.Time {
+	body, err := invoke.TimerEnvelope(t.fn.Name, t.binding, now, last, t.schedule.Next(now), pastDue, newGUID())
+	if err != nil {
+		s.log.Error("build timer envelope", "function", t.fn.Name, "error", err.Error())
+		return last
+	}
+	start := time.Now()
+	status, resp := invokeLocal(context.WithoutCancel(ctx), s.mux, t.fn.Name, body)
+	if status/100 != 2 {
+		s.log.Error("timer invocation failed", "function", t.fn.Name, "status", status, "response", truncate(string(resp), 500))
+	} else {
+		s.log.Info("timer invocation done", "function", t.fn.Name, "past_due", pastDue, "duration_ms", time.Since(start).Milliseconds())
+	}
+	d, err := store.Encode(store.Doc{Kind: store.KindState, TenantID: systemTenant, ID: "timer-" + t.fn.Name, Time: now}, timerState{Last: now})
+	if err == nil {
+		_, err = s.store.Put(context.WithoutCancel(ctx), d, store.Upsert)
+	}
+	if err != nil {
+		s.log.Error("record timer state", "function", t.fn.Name, "error", err.Error())
+	}
+	return now
+}
+
+func newGUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+var indexPage = template.Must(template.New("index").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>M365 security posture</title>
+<style>body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;color:#222}
+code{background:#f3f3f3;padding:0 .2rem}li{margin:.3rem 0}</style></head><body>
+<h1>M365 security posture</h1>
+<p>Standalone mode{{if .Demo}} with the built-in demo tenant{{end}}. Version {{.Version}}.</p>
+{{range .Tenants}}<h2>Tenant <code>{{.}}</code></h2><ul>
+<li><a href="/api/metrics?tenant={{.}}">Success metrics</a></li>
+<li><a href="/api/controls?tenant={{.}}">Baseline controls</a> (<a href="/api/controls?tenant={{.}}&amp;status=fail">failing only</a>)</li>
+<li><a href="/api/mfa/users?tenant={{.}}&amp;status=unprotected">Users not protected by MFA, and why</a></li>
+<li><a href="/api/controls/history?tenant={{.}}">Control history (30 days)</a> · <a href="/api/metrics/history?tenant={{.}}">Metric history</a></li>
+<li><a href="/api/collection?tenant={{.}}">Collection health</a> · <a href="/api/exceptions?tenant={{.}}">Exceptions</a> · <a href="/api/restore-tests?tenant={{.}}">Restore tests</a> · <a href="/api/targets?tenant={{.}}">Targets</a></li>
+</ul>{{end}}
+<p><a href="/api/health">Health</a></p></body></html>`))
+
+// index is the standalone landing page; the Functions host never forwards /.
+func (a *app) index(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	_ = indexPage.Execute(w, struct {
+		Demo    bool
+		Version string
+		Tenants []string
+	}{a.cfg.Demo, version, a.cfg.Tenants})
+}

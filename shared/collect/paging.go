@@ -1,0 +1,122 @@
+package collect
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
+)
+
+// pager is a Graph collection page as the SDK returns it.
+type pager interface {
+	GetOdataNextLink() *string
+}
+
+// listPages reads a collection: first fetches the first page, next fetches
+// an @odata.nextLink verbatim (the request builder's WithUrl), and each
+// converts one page. Pages are converted as they arrive and then dropped, so
+// no SDK model outlives its page. This costs one request per page, like
+// msgraphcore.PageIterator, without its per-page reflection and per-item
+// callback (see BenchmarkPaging).
+func listPages[P pager](ctx context.Context, r *reader, op string,
+	first func(context.Context) (P, error), next func(context.Context, string) (P, error), each func(P) error,
+) error {
+	page, err := first(ctx)
+	for {
+		r.sent(1, 1)
+		if err != nil {
+			return wrap(op, err)
+		}
+		if any(page) == nil {
+			return nil
+		}
+		if err := each(page); err != nil {
+			return err
+		}
+		link := page.GetOdataNextLink()
+		if link == nil || *link == "" {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return wrap(op, err)
+		}
+		page, err = next(ctx, *link)
+	}
+}
+
+// relativeURL turns an absolute Graph URL (a nextLink) into the form $batch
+// items take: the path after the version segment of base, with its query.
+func relativeURL(base, link string) (string, bool) {
+	b, err := url.Parse(base)
+	if err != nil {
+		return "", false
+	}
+	u, err := url.Parse(link)
+	if err != nil || !strings.EqualFold(u.Host, b.Host) {
+		return "", false
+	}
+	rel, ok := strings.CutPrefix(u.EscapedPath(), strings.TrimRight(b.EscapedPath(), "/"))
+	if !ok || !strings.HasPrefix(rel, "/") {
+		return "", false
+	}
+	if u.RawQuery != "" {
+		rel += "?" + u.RawQuery
+	}
+	return rel, true
+}
+
+// queryEscape escapes an OData query value with %20 for spaces: Graph reads
+// '+' in a query literally.
+func queryEscape(s string) string {
+	return strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
+}
+
+func isODataError(err error) bool {
+	var o *odataerrors.ODataError
+	return errors.As(err, &o)
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+// timeOf returns the time or the zero time for nil.
+func timeOf(p *time.Time) time.Time {
+	if p == nil {
+		return time.Time{}
+	}
+	return p.UTC()
+}
+
+// stringer is an SDK enum.
+type stringer interface{ String() string }
+
+// enumString returns an SDK enum's Graph spelling, or "" for nil.
+func enumString[E stringer](p *E) string {
+	if p == nil {
+		return ""
+	}
+	return (*p).String()
+}
+
+// enumStrings converts a list of SDK enums to their Graph spellings; nil
+// stays nil.
+func enumStrings[E stringer](xs []E) []string {
+	if xs == nil {
+		return nil
+	}
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = x.String()
+	}
+	return out
+}

@@ -1,0 +1,131 @@
+package controls
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"m365security/shared/posture"
+)
+
+// Exception is a risk acceptance: the customer accepts that a control's
+// findings about some users or groups stay, for a reason, until a date.
+type Exception struct {
+	ID         string    `json:"id"`
+	TenantID   string    `json:"tenantId"`
+	ControlID  string    `json:"controlId"`
+	Scope      Scope     `json:"scope"`
+	Reason     string    `json:"reason"`
+	ApprovedBy string    `json:"approvedBy"`
+	ExpiresAt  time.Time `json:"expiresAt"`
+	CreatedAt  time.Time `json:"createdAt"`
+	// RevokedAt is set by DELETE; a revoked exception is kept so history
+	// still shows what was accepted when.
+	RevokedAt *time.Time `json:"revokedAt,omitempty"`
+	// Status is computed when read: active, expired or revoked.
+	Status string `json:"status,omitempty"`
+}
+
+// Scope names the users and groups an exception covers.
+type Scope struct {
+	Users  []string `json:"users"`
+	Groups []string `json:"groups"`
+}
+
+// Exception statuses.
+const (
+	ExceptionActive  = "active"
+	ExceptionExpired = "expired"
+	ExceptionRevoked = "revoked"
+)
+
+// MaxExceptionLifetime bounds expiresAt: acceptances must be reviewed.
+const MaxExceptionLifetime = 366 * 24 * time.Hour
+
+// StatusAt returns the exception's status at t.
+func (e Exception) StatusAt(t time.Time) string {
+	switch {
+	case e.RevokedAt != nil && !t.Before(*e.RevokedAt):
+		return ExceptionRevoked
+	case !t.Before(e.ExpiresAt):
+		return ExceptionExpired
+	case t.Before(e.CreatedAt):
+		return "" // not yet made
+	}
+	return ExceptionActive
+}
+
+// Covers reports whether the exception covers a finding: a user finding by
+// the user's id or a group the user is in, a group finding by the group.
+// Tenant-wide findings (no policy at all, a setting) are never covered: an
+// exception names people, not the absence of a control.
+func (e Exception) Covers(f posture.Finding) bool {
+	inUsers := func(id string) bool {
+		return id != "" && slices.ContainsFunc(e.Scope.Users, func(u string) bool { return strings.EqualFold(u, id) })
+	}
+	inGroups := func(id string) bool {
+		return id != "" && slices.ContainsFunc(e.Scope.Groups, func(g string) bool { return strings.EqualFold(g, id) })
+	}
+	switch f.Kind {
+	case posture.FindingTenant, posture.FindingDomain, posture.FindingRole, posture.FindingPolicy, "":
+		return false
+	case posture.FindingGroup:
+		return inGroups(f.ID)
+	}
+	if inUsers(f.UserID) || (f.Kind == posture.FindingUser && inUsers(f.ID)) {
+		return true
+	}
+	for _, g := range f.Groups {
+		if inGroups(g) {
+			return true
+		}
+	}
+	return false
+}
+
+var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// Validate checks a new exception against the catalogue and the clock.
+func (e Exception) Validate(now time.Time) error {
+	var p []string
+	if _, ok := ByID(e.ControlID); !ok {
+		p = append(p, "controlId "+quote(e.ControlID)+" is not a control in the catalogue")
+	}
+	if len(e.Scope.Users)+len(e.Scope.Groups) == 0 {
+		p = append(p, "scope must name at least one user or group id")
+	}
+	for _, id := range append(append([]string{}, e.Scope.Users...), e.Scope.Groups...) {
+		if !guidRE.MatchString(id) {
+			p = append(p, "scope id "+quote(id)+" is not an object id (GUID)")
+		}
+	}
+	if strings.TrimSpace(e.Reason) == "" {
+		p = append(p, "reason is required")
+	}
+	if len(e.Reason) > 2000 {
+		p = append(p, "reason is longer than 2000 characters")
+	}
+	if strings.TrimSpace(e.ApprovedBy) == "" {
+		p = append(p, "approvedBy is required")
+	}
+	switch {
+	case e.ExpiresAt.IsZero():
+		p = append(p, "expiresAt is required (RFC 3339)")
+	case !e.ExpiresAt.After(now):
+		p = append(p, "expiresAt must be in the future")
+	case e.ExpiresAt.Sub(now) > MaxExceptionLifetime:
+		p = append(p, "expiresAt must be within 366 days: risk acceptances need review")
+	}
+	if len(p) > 0 {
+		return &ValidationError{Problems: p}
+	}
+	return nil
+}
+
+func quote(s string) string {
+	if len(s) > 80 {
+		s = s[:80] + "..."
+	}
+	return `"` + s + `"`
+}

@@ -1,0 +1,148 @@
+package controls
+
+import (
+	"time"
+
+	"m365security/shared/incident"
+	"m365security/shared/posture"
+)
+
+// Status of a control.
+type Status string
+
+// Statuses (CONTRACT section 6).
+const (
+	Pass     Status = "pass"
+	Fail     Status = "fail"
+	Unknown  Status = "unknown"
+	Excepted Status = "excepted"
+)
+
+// Severity of a control.
+type Severity string
+
+// Severities.
+const (
+	Critical Severity = "critical"
+	High     Severity = "high"
+	Medium   Severity = "medium"
+	Low      Severity = "low"
+)
+
+// Input is everything a control may look at. Snapshots are the latest stored
+// per area (nil when the area was never collected).
+type Input struct {
+	AsOf        time.Time
+	Identity    *posture.Snapshot
+	Devices     *posture.Snapshot
+	SecureScore *posture.Snapshot
+	Backup      *posture.Snapshot
+	// ScoreHistory holds earlier secure-score snapshots' metrics for drops.
+	RestoreTests []posture.RestoreTest
+	Incidents    []incident.Incident
+	// AlertsCollected is true once the tenant's alerts have been polled at
+	// least once; before that alert controls are unknown, not passing.
+	AlertsCollected bool
+	Targets         Targets
+}
+
+// Outcome is what a control's rule returns.
+type Outcome struct {
+	Status   Status
+	Evidence map[string]any
+	Findings posture.FindingList
+	// Reason explains an unknown status.
+	Reason string
+}
+
+// Control is one catalogue entry.
+type Control struct {
+	ID       string
+	Title    string
+	Severity Severity
+	Area     posture.Area
+	// Requires names the sources the rule reads; if any failed the control
+	// is unknown with their reasons, and the rule does not run.
+	Requires    []string
+	Rationale   string
+	Remediation string
+	Reference   string
+	Rule        func(in Input) Outcome
+}
+
+// Result is a control's evaluated state as the API returns it.
+type Result struct {
+	ID          string              `json:"id"`
+	Title       string              `json:"title"`
+	Status      Status              `json:"status"`
+	Severity    Severity            `json:"severity"`
+	Evidence    map[string]any      `json:"evidence"`
+	Remediation string              `json:"remediation"`
+	Rationale   string              `json:"rationale,omitempty"`
+	Reason      string              `json:"reason,omitempty"`
+	Reference   string              `json:"reference,omitempty"`
+	Findings    posture.FindingList `json:"findings"`
+	// Exceptions lists the exception ids that covered findings, and the
+	// expired ones that no longer count.
+	Exceptions        []string  `json:"exceptions,omitempty"`
+	ExpiredExceptions []string  `json:"expiredExceptions,omitempty"`
+	AsOf              time.Time `json:"asOf"`
+}
+
+// Targets are the per-tenant thresholds of the M365SEC controls.
+type Targets struct {
+	MFACoverage           float64 `json:"mfaCoverage"`
+	AdminMFACoverage      float64 `json:"adminMfaCoverage"`
+	DeviceCompliance      float64 `json:"deviceCompliance"`
+	EndpointProtection    float64 `json:"endpointProtectionCoverage"`
+	SecureScoreMaxDrop    float64 `json:"secureScoreMaxDropPoints"`
+	RestoreTestMaxAgeDays int     `json:"restoreTestMaxAgeDays"`
+	AlertReviewHours      int     `json:"alertReviewHours"`
+}
+
+// DefaultTargets are the targets of a tenant that set none.
+func DefaultTargets() Targets {
+	return Targets{MFACoverage: 0.95, AdminMFACoverage: 1.0, DeviceCompliance: 0.90, EndpointProtection: 0.90,
+		SecureScoreMaxDrop: 5, RestoreTestMaxAgeDays: 90, AlertReviewHours: 24}
+}
+
+// Validate checks targets are in range.
+func (t Targets) Validate() error {
+	var errs []string
+	ratio := func(name string, v float64) {
+		if v < 0 || v > 1 {
+			errs = append(errs, name+" must be a ratio between 0 and 1")
+		}
+	}
+	ratio("mfaCoverage", t.MFACoverage)
+	ratio("adminMfaCoverage", t.AdminMFACoverage)
+	ratio("deviceCompliance", t.DeviceCompliance)
+	ratio("endpointProtectionCoverage", t.EndpointProtection)
+	if t.SecureScoreMaxDrop < 0 {
+		errs = append(errs, "secureScoreMaxDropPoints must not be negative")
+	}
+	if t.RestoreTestMaxAgeDays < 1 || t.RestoreTestMaxAgeDays > 3650 {
+		errs = append(errs, "restoreTestMaxAgeDays must be between 1 and 3650")
+	}
+	if t.AlertReviewHours < 1 || t.AlertReviewHours > 24*90 {
+		errs = append(errs, "alertReviewHours must be between 1 and 2160")
+	}
+	if len(errs) > 0 {
+		return &ValidationError{Problems: errs}
+	}
+	return nil
+}
+
+// ValidationError lists what is wrong with a user-supplied value.
+type ValidationError struct{ Problems []string }
+
+func (e *ValidationError) Error() string {
+	s := ""
+	for i, p := range e.Problems {
+		if i > 0 {
+			s += "; "
+		}
+		s += p
+	}
+	return s
+}

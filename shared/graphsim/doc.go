@@ -1,0 +1,74 @@
+// Package graphsim simulates the read side of Microsoft Graph v1.0 for the
+// endpoints the posture collectors use, so tests, benchmarks and demo mode can
+// point the real msgraph-sdk-go client at http://127.0.0.1:PORT/v1.0.
+//
+// It owns three things: the Tenant model (plain structs whose json tags are
+// Graph's property names, so small tenants can be written literally),
+// Generate (a deterministic, realistic organisation from a seed and a Size,
+// 100k users and devices in well under a second), and Server (an http.Handler
+// with fault injection and a request log). It must not import msgraph-sdk-go,
+// kiota or any Azure SDK: only net/http and encoding/json, so it builds fast.
+// The optional test behind the graphsim_sdk build tag checks the real SDK
+// against it (go test -tags graphsim_sdk ./shared/graphsim/).
+//
+// # Endpoints (GET, under /v1.0)
+//
+//	/organization, /domains[/{id}]
+//	/users[/{id or UPN}]                                      page 100, max 999, above → 400
+//	/groups[/{id}], /groups/{id}/members, /groups/{id}/transitiveMembers
+//	    (+ /microsoft.graph.user, /graph.user, /microsoft.graph.group casts)  page 100, max 999, above → 400
+//	/reports/authenticationMethods/userRegistrationDetails[/{id}]     page 100, max 999, clamped
+//	/policies/identitySecurityDefaultsEnforcementPolicy, /policies/authorizationPolicy (singletons)
+//	/identity/conditionalAccess/policies[/{id}], /identity/conditionalAccess/namedLocations[/{id}]
+//	/roleManagement/directory/roleDefinitions|roleAssignments|roleEligibilitySchedules[/{id}]
+//	    ($expand=principal on the last two)                   page 100, max 999, clamped
+//	/identityProtection/riskyUsers[/{id}]                     page 100, max 500, above → 400
+//	/deviceManagement/managedDevices[/{id}] ($expand=windowsProtectionState)  page 1000, max 1000, clamped
+//	/deviceManagement/managedDevices/{id}/windowsProtectionState
+//	/security/secureScores[/{id}] (newest first), /security/secureScoreControlProfiles[/{id}],
+//	/security/alerts_v2[/{id}] (newest first)                 page 100, max 1000, clamped
+//	/solutions/backupRestore, /solutions/backupRestore/protectionPolicies[/{id}]
+//	POST /$batch
+//
+// Page maxima: directory objects 999 with Graph's error (user-list docs and
+// the observed "Invalid page size specified" message); managed devices 1000
+// per page (Intune samples); Identity Protection rejects $top above 500
+// (measured on riskDetections, same service); the security API caps $top at
+// 1000 and clamps (security-error-codes "Constraints"). Where Graph documents
+// no limit the simulator pages at 100, so collectors must follow nextLink, and
+// clamps rather than rejects a large $top.
+//
+// # Graph behaviour reproduced
+//
+//   - Collection envelopes with @odata.context, value, @odata.count ($count=true,
+//     first page) and an absolute @odata.nextLink on the serving host that keeps
+//     $select/$filter/$expand/$top and adds an opaque $skiptoken. Tokens are
+//     MAC-bound to the path and $filter and checked against the item they point
+//     at: a forged or reused token is a 400.
+//   - Default property sets (users return 11 properties; accountEnabled,
+//     userType, createdDateTime, onPremisesSyncEnabled and signInActivity only
+//     when selected), nulls for unset properties, [] for empty collections,
+//     @odata.type on polymorphic items and on directoryObject members.
+//   - $select, with Graph's 400 for unknown properties; $filter with eq/ne on
+//     strings, booleans and null, eq/ne/gt/ge/lt/le on DateTimeOffset and
+//     numbers, and/or, parentheses and complex paths (signInActivity/...).
+//     Functions, lambdas (any/all), $orderby, $search, $skip and other options
+//     are 400s, never silently ignored.
+//   - Errors as {"error":{"code","message","innerError":{"date","request-id",
+//     "client-request-id"}}} with request-id and client-request-id headers.
+//     Unknown segment: 400 BadRequest "Resource not found for the segment 'x'."
+//     (as Graph answers); unknown directory id: 404 Request_ResourceNotFound;
+//     other unknown ids: 404 ResourceNotFound; writes: 405.
+//   - JSON batching: up to 20 items (gzip bodies accepted), relative urls with
+//     or without a leading slash, dependsOn ordering and 424 for failed
+//     dependencies, per-item statuses and Retry-After, responses in reverse
+//     order so clients must match by id.
+//   - Faults: latency, throttling (every Nth or seeded probability), the next K
+//     requests to a path prefix, persistent errors per prefix, and licence
+//     gates with Graph's codes (see Fault and Licensing).
+//
+// Not reproduced: writes, delta queries, change notifications, $search,
+// $orderby, $skip, ConsistencyLevel semantics (the header is ignored, as is
+// Authorization), sign-in logs, incidents, service principals, Graph's real
+// throttling limits, and eventual consistency.
+package graphsim

@@ -1,0 +1,120 @@
+// Package servicebus is the thin Azure Service Bus adapter behind
+// queue.Sender. It only sends: in Azure the Functions host receives and
+// settles messages for the Service Bus-triggered functions.
+package servicebus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
+
+	"m365security/shared/queue"
+)
+
+// Sender sends through one AMQP connection, with one long-lived sender per
+// queue.
+type Sender struct {
+	client *azservicebus.Client
+
+	mu      sync.Mutex
+	senders map[string]*azservicebus.Sender
+}
+
+var _ queue.Sender = (*Sender)(nil)
+
+// New connects to namespace (an FQDN such as contoso.servicebus.windows.net)
+// with cred, typically the app's managed identity.
+func New(namespace string, cred azcore.TokenCredential) (*Sender, error) {
+	c, err := azservicebus.NewClient(namespace, cred, nil)
+	if err != nil {
+		return nil, fmt.Errorf("create service bus client for %s: %w", namespace, err)
+	}
+	return &Sender{client: c, senders: map[string]*azservicebus.Sender{}}, nil
+}
+
+func (s *Sender) sender(name string) (*azservicebus.Sender, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if snd, ok := s.senders[name]; ok {
+		return snd, nil
+	}
+	snd, err := s.client.NewSender(name, nil)
+	if err != nil {
+		return nil, fmt.Errorf("create sender for queue %s: %w", name, err)
+	}
+	s.senders[name] = snd
+	return snd, nil
+}
+
+// Send sends msgs as one batch when they fit, so a notification POST is
+// enqueued all or nothing.
+func (s *Sender) Send(ctx context.Context, name string, msgs ...queue.Message) error {
+	snd, err := s.sender(name)
+	if err != nil {
+		return err
+	}
+	batch, err := snd.NewMessageBatch(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("create batch for queue %s: %w", name, err)
+	}
+	for i := range msgs {
+		m := toSDK(msgs[i])
+		if m.ScheduledEnqueueTime != nil {
+			// Scheduled messages cannot ride in a batch.
+			if err := snd.SendMessage(ctx, m, nil); err != nil {
+				return fmt.Errorf("send scheduled message to %s: %w", name, err)
+			}
+			continue
+		}
+		if err := batch.AddMessage(m, nil); err != nil {
+			if errors.Is(err, azservicebus.ErrMessageTooLarge) {
+				return fmt.Errorf("message %s does not fit a Service Bus batch: %w", msgs[i].ID, err)
+			}
+			return fmt.Errorf("add message to batch: %w", err)
+		}
+	}
+	if batch.NumMessages() == 0 {
+		return nil
+	}
+	if err := snd.SendMessageBatch(ctx, batch, nil); err != nil {
+		return fmt.Errorf("send batch to queue %s: %w", name, err)
+	}
+	return nil
+}
+
+func toSDK(m queue.Message) *azservicebus.Message {
+	out := &azservicebus.Message{Body: m.Body, ApplicationProperties: m.Properties}
+	if m.ID != "" {
+		out.MessageID = &m.ID
+	}
+	if m.ContentType != "" {
+		out.ContentType = &m.ContentType
+	}
+	if m.Subject != "" {
+		out.Subject = &m.Subject
+	}
+	if m.CorrelationID != "" {
+		out.CorrelationID = &m.CorrelationID
+	}
+	if !m.NotBefore.IsZero() {
+		t := m.NotBefore.UTC()
+		out.ScheduledEnqueueTime = &t
+	}
+	return out
+}
+
+// Close closes the senders and the connection.
+func (s *Sender) Close(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	for _, snd := range s.senders {
+		errs = append(errs, snd.Close(ctx))
+	}
+	errs = append(errs, s.client.Close(ctx))
+	return errors.Join(errs...)
+}
