@@ -1,0 +1,354 @@
+package controls
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"m365security/shared/posture"
+)
+
+var now = time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC)
+
+const (
+	u1        = "aaaaaaaa-0000-4000-8000-000000000001"
+	u2        = "aaaaaaaa-0000-4000-8000-000000000002"
+	u3        = "aaaaaaaa-0000-4000-8000-000000000003"
+	glassUser = "aaaaaaaa-0000-4000-8000-0000000000bb"
+	glassGrp  = "bbbbbbbb-0000-4000-8000-000000000001"
+)
+
+var identitySources = posture.Sources{
+	{Name: posture.SrcUsers, Status: posture.SourceOK}, {Name: posture.SrcConditionalAccess, Status: posture.SourceOK},
+	{Name: posture.SrcAuthorizationPolicy, Status: posture.SourceOK}, {Name: posture.SrcDomains, Status: posture.SourceOK},
+	{Name: posture.SrcRoleAssignments, Status: posture.SourceOK}, {Name: posture.SrcRegistrationDetails, Status: posture.SourceOK},
+	{Name: posture.SrcRoleEligibility, Status: posture.SourceOK},
+}
+
+func identityInput(id posture.Identity) Input {
+	if id.Authorization == nil {
+		id.Authorization = &posture.Authorization{}
+	}
+	return Input{AsOf: now, Targets: DefaultTargets(),
+		Identity: &posture.Snapshot{Area: posture.AreaIdentity, TakenAt: now, Sources: identitySources, Identity: &id, Metrics: map[string]posture.Metric{}}}
+}
+
+func policy(mods ...func(*posture.CAPolicy)) posture.CAPolicy {
+	p := posture.CAPolicy{ID: "p", DisplayName: "Policy", State: posture.PolicyEnabled, IncludeUsers: []string{"All"},
+		IncludeApplications: []string{"All"}}
+	for _, m := range mods {
+		m(&p)
+	}
+	return p
+}
+
+var (
+	legacyBlock = func(p *posture.CAPolicy) {
+		p.ClientAppTypes = []string{"exchangeActiveSync", "other"}
+		p.BuiltInControls = []string{"block"}
+	}
+	reportOnly   = func(p *posture.CAPolicy) { p.State = posture.PolicyReportOnly }
+	excludeGlass = func(p *posture.CAPolicy) { p.ExcludeGroups = []string{glassGrp} }
+	requireMFA   = func(p *posture.CAPolicy) { p.BuiltInControls = []string{"mfa"} }
+	phishRes     = func(p *posture.CAPolicy) { p.AuthStrengthID = PhishingResistantStrength }
+	onlyTrusted  = func(p *posture.CAPolicy) { p.IncludeLocations = []string{"All"}; p.ExcludeLocations = []string{"AllTrusted"} }
+)
+
+func eval(t *testing.T, id string, in Input, exceptions ...Exception) Result {
+	t.Helper()
+	c, ok := ByID(id)
+	require.True(t, ok, "control %s in catalogue", id)
+	return EvaluateOne(c, in, exceptions)
+}
+
+func TestPolicyControls(t *testing.T) {
+	glass := posture.Group{ID: glassGrp, DisplayName: "Break glass", Complete: true}
+	cases := []struct {
+		name     string
+		control  string
+		policies []posture.CAPolicy
+		want     Status
+		findings int
+	}{
+		{"legacy auth blocked by an enabled all-users policy passes", "MS.AAD.1.1v1", []posture.CAPolicy{policy(legacyBlock)}, Pass, 0},
+		{"a report-only legacy block fails", "MS.AAD.1.1v1", []posture.CAPolicy{policy(legacyBlock, reportOnly)}, Fail, 1},
+		{"a legacy block with a break-glass exclusion fails until excepted", "MS.AAD.1.1v1", []posture.CAPolicy{policy(legacyBlock, excludeGlass)}, Fail, 1},
+		{"a legacy block for Exchange ActiveSync only fails", "MS.AAD.1.1v1", []posture.CAPolicy{policy(legacyBlock, func(p *posture.CAPolicy) { p.ClientAppTypes = []string{"exchangeActiveSync"} })}, Fail, 1},
+		{"a legacy block limited to untrusted locations fails", "MS.AAD.1.1v1", []posture.CAPolicy{policy(legacyBlock, onlyTrusted)}, Fail, 1},
+		{"no policies at all fails", "MS.AAD.1.1v1", nil, Fail, 1},
+		{"high user risk blocked passes", "MS.AAD.2.1v1", []posture.CAPolicy{policy(func(p *posture.CAPolicy) { p.UserRiskLevels = []string{"high"}; p.BuiltInControls = []string{"block"} })}, Pass, 0},
+		{"high user risk requiring password change is not a block", "MS.AAD.2.1v1", []posture.CAPolicy{policy(func(p *posture.CAPolicy) { p.UserRiskLevels = []string{"high"}; p.BuiltInControls = []string{"passwordChange"} })}, Fail, 1},
+		{"high sign-in risk blocked passes", "MS.AAD.2.3v1", []posture.CAPolicy{policy(func(p *posture.CAPolicy) { p.SignInRiskLevels = []string{"high", "medium"}; p.BuiltInControls = []string{"block"} })}, Pass, 0},
+		{"phishing-resistant strength for all users passes 3.1", "MS.AAD.3.1v1", []posture.CAPolicy{policy(phishRes)}, Pass, 0},
+		{"plain MFA does not pass 3.1", "MS.AAD.3.1v1", []posture.CAPolicy{policy(requireMFA)}, Fail, 1},
+		{"a custom strength of FIDO2 only passes 3.1", "MS.AAD.3.1v1", []posture.CAPolicy{policy(func(p *posture.CAPolicy) { p.AuthStrengthID = "custom"; p.AuthStrengthCombo = []string{"fido2"} })}, Pass, 0},
+		{"a custom strength allowing SMS fails 3.1", "MS.AAD.3.1v1", []posture.CAPolicy{policy(func(p *posture.CAPolicy) { p.AuthStrengthID = "custom"; p.AuthStrengthCombo = []string{"fido2", "sms,password"} })}, Fail, 1},
+		{"MFA for all users passes 3.2", "MS.AAD.3.2v2", []posture.CAPolicy{policy(requireMFA)}, Pass, 0},
+		{"phishing-resistant MFA also satisfies 3.2", "MS.AAD.3.2v2", []posture.CAPolicy{policy(phishRes)}, Pass, 0},
+		{"MFA for one app fails 3.2", "MS.AAD.3.2v2", []posture.CAPolicy{policy(requireMFA, func(p *posture.CAPolicy) { p.IncludeApplications = []string{"Office365"} })}, Fail, 1},
+		{"MFA with an excluded app fails 3.2", "MS.AAD.3.2v2", []posture.CAPolicy{policy(requireMFA, func(p *posture.CAPolicy) { p.ExcludeApplications = []string{"some-app"} })}, Fail, 1},
+		{"MFA for all users with a group exclusion fails 3.2", "MS.AAD.3.2v2", []posture.CAPolicy{policy(requireMFA, excludeGlass)}, Fail, 1},
+		{"the cleaner of two MFA policies decides 3.2", "MS.AAD.3.2v2", []posture.CAPolicy{policy(requireMFA, excludeGlass), policy(requireMFA)}, Pass, 0},
+		{"privileged roles with phishing-resistant MFA pass 3.6", "MS.AAD.3.6v1", []posture.CAPolicy{policy(phishRes, func(p *posture.CAPolicy) { p.IncludeUsers = nil; p.IncludeRoles = posture.PrivilegedRoles })}, Pass, 0},
+		{"a policy covering only Global Administrator leaves seven roles uncovered", "MS.AAD.3.6v1", []posture.CAPolicy{policy(phishRes, func(p *posture.CAPolicy) { p.IncludeUsers = nil; p.IncludeRoles = []string{posture.RoleGlobalAdmin} })}, Fail, 7},
+		{"compliant device required passes 3.7", "MS.AAD.3.7v1", []posture.CAPolicy{policy(func(p *posture.CAPolicy) { p.BuiltInControls = []string{"compliantDevice", "domainJoinedDevice"}; p.GrantOperator = "OR" })}, Pass, 0},
+		{"compliant device OR mfa does not require a managed device", "MS.AAD.3.7v1", []posture.CAPolicy{policy(func(p *posture.CAPolicy) { p.BuiltInControls = []string{"compliantDevice", "mfa"}; p.GrantOperator = "OR" })}, Fail, 1},
+		{"compliant device AND mfa requires a managed device", "MS.AAD.3.7v1", []posture.CAPolicy{policy(func(p *posture.CAPolicy) { p.BuiltInControls = []string{"compliantDevice", "mfa"}; p.GrantOperator = "AND" })}, Pass, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := eval(t, tc.control, identityInput(posture.Identity{Policies: tc.policies, Groups: []posture.Group{glass}}))
+			require.Equal(t, tc.want, r.Status, "findings: %+v", r.Findings.Items)
+			require.Equal(t, tc.findings, r.Findings.Total)
+		})
+	}
+}
+
+func TestMFAAllUsersPassesWithSecurityDefaults(t *testing.T) {
+	on := true
+	r := eval(t, "MS.AAD.3.2v2", identityInput(posture.Identity{SecurityDefaultsEnabled: &on}))
+	require.Equal(t, Pass, r.Status)
+}
+
+func TestReportOnlyMatchIsEvidenceNotPass(t *testing.T) {
+	r := eval(t, "MS.AAD.2.3v1", identityInput(posture.Identity{Policies: []posture.CAPolicy{
+		policy(reportOnly, func(p *posture.CAPolicy) { p.DisplayName = "Block risky"; p.SignInRiskLevels = []string{"high"}; p.BuiltInControls = []string{"block"} }),
+	}}))
+	require.Equal(t, Fail, r.Status)
+	require.Equal(t, []string{"Block risky"}, r.Evidence["reportOnlyPolicies"])
+	require.Contains(t, r.Findings.Items[0].Detail, "report-only")
+}
+
+func TestDirectorySettingControls(t *testing.T) {
+	days := func(n int) *int { return &n }
+	cases := []struct {
+		name    string
+		control string
+		id      posture.Identity
+		want    Status
+	}{
+		{"users cannot register apps passes", "MS.AAD.5.1v1", posture.Identity{Authorization: &posture.Authorization{AllowedToCreateApps: false}}, Pass},
+		{"users can register apps fails", "MS.AAD.5.1v1", posture.Identity{Authorization: &posture.Authorization{AllowedToCreateApps: true}}, Fail},
+		{"no self-consent policy passes", "MS.AAD.5.2v1", posture.Identity{Authorization: &posture.Authorization{PermissionGrantPoliciesAssigned: []string{"ManagePermissionGrantsForOwnedResource.microsoft-dynamically-managed-permissions-for-team"}}}, Pass},
+		{"legacy user consent fails", "MS.AAD.5.2v1", posture.Identity{Authorization: &posture.Authorization{PermissionGrantPoliciesAssigned: []string{"ManagePermissionGrantsForSelf.microsoft-user-default-legacy"}}}, Fail},
+		{"low-risk user consent also fails", "MS.AAD.5.2v1", posture.Identity{Authorization: &posture.Authorization{PermissionGrantPoliciesAssigned: []string{"ManagePermissionGrantsForSelf.microsoft-user-default-low"}}}, Fail},
+		{"never-expiring managed domains pass", "MS.AAD.6.1v1", posture.Identity{Domains: []posture.Domain{{ID: "contoso.com", IsVerified: true, AuthenticationType: "Managed", PasswordValidityPeriodInDays: days(2147483647)}}}, Pass},
+		{"a 90-day managed domain fails", "MS.AAD.6.1v1", posture.Identity{Domains: []posture.Domain{{ID: "contoso.com", IsVerified: true, AuthenticationType: "Managed", PasswordValidityPeriodInDays: days(90)}}}, Fail},
+		{"a federated domain is not judged", "MS.AAD.6.1v1", posture.Identity{Domains: []posture.Domain{{ID: "fed.contoso.com", IsVerified: true, AuthenticationType: "Federated", PasswordValidityPeriodInDays: days(90)}}}, Pass},
+		{"limited guest access passes", "MS.AAD.8.1v1", posture.Identity{Authorization: &posture.Authorization{GuestUserRoleID: GuestRoleLimited}}, Pass},
+		{"restricted guest access passes", "MS.AAD.8.1v1", posture.Identity{Authorization: &posture.Authorization{GuestUserRoleID: GuestRoleRestricted}}, Pass},
+		{"member-level guest access fails", "MS.AAD.8.1v1", posture.Identity{Authorization: &posture.Authorization{GuestUserRoleID: GuestRoleSameAsMember}}, Fail},
+		{"admins and guest inviters only passes", "MS.AAD.8.2v1", posture.Identity{Authorization: &posture.Authorization{AllowInvitesFrom: "adminsAndGuestInviters"}}, Pass},
+		{"everyone may invite fails", "MS.AAD.8.2v1", posture.Identity{Authorization: &posture.Authorization{AllowInvitesFrom: "everyone"}}, Fail},
+		{"members may invite fails", "MS.AAD.8.2v1", posture.Identity{Authorization: &posture.Authorization{AllowInvitesFrom: "adminsGuestInvitersAndAllMembers"}}, Fail},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.want, eval(t, tc.control, identityInput(tc.id)).Status)
+		})
+	}
+}
+
+func TestPrivilegedRoleControls(t *testing.T) {
+	ga := func(p string, kind string) posture.RoleAssignment {
+		return posture.RoleAssignment{PrincipalID: p, RoleDefinitionID: posture.RoleGlobalAdmin, DirectoryScopeID: "/", Kind: kind}
+	}
+	users := []posture.User{{ID: u1, UserPrincipalName: "a@c"}, {ID: u2, UserPrincipalName: "b@c", OnPremisesSynced: true}, {ID: u3, UserPrincipalName: "c@c"}}
+	cases := []struct {
+		name     string
+		control  string
+		id       posture.Identity
+		want     Status
+		findings int
+	}{
+		{"one Global Administrator fails", "MS.AAD.7.1v1", posture.Identity{Users: users, RoleAssignments: []posture.RoleAssignment{ga(u1, posture.AssignmentActive)}}, Fail, 1},
+		{"an eligible second Global Administrator counts", "MS.AAD.7.1v1", posture.Identity{Users: users, RoleAssignments: []posture.RoleAssignment{ga(u1, posture.AssignmentActive), ga(u3, posture.AssignmentEligible)}}, Pass, 0},
+		{"Global Administrators through a role group count per member", "MS.AAD.7.1v1", posture.Identity{Users: users,
+			Groups:          []posture.Group{{ID: glassGrp, MemberIDs: []string{u1, u3}, Complete: true}},
+			RoleAssignments: []posture.RoleAssignment{ga(glassGrp, posture.AssignmentActive)}}, Pass, 0},
+		{"nine Global Administrators fail", "MS.AAD.7.1v1", func() posture.Identity {
+			var id posture.Identity
+			for i := 0; i < 9; i++ {
+				uid := "cccccccc-0000-4000-8000-00000000000" + string(rune('0'+i))
+				id.Users = append(id.Users, posture.User{ID: uid})
+				id.RoleAssignments = append(id.RoleAssignments, ga(uid, posture.AssignmentActive))
+			}
+			return id
+		}(), Fail, 1},
+		{"a synced Global Administrator fails 7.3", "MS.AAD.7.3v1", posture.Identity{Users: users, RoleAssignments: []posture.RoleAssignment{ga(u1, posture.AssignmentActive), ga(u2, posture.AssignmentActive)}}, Fail, 1},
+		{"a synced user without privileged roles passes 7.3", "MS.AAD.7.3v1", posture.Identity{Users: users, RoleAssignments: []posture.RoleAssignment{ga(u1, posture.AssignmentActive),
+			{PrincipalID: u2, RoleDefinitionID: posture.RoleHelpdeskAdmin, Kind: posture.AssignmentActive}}}, Pass, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := eval(t, tc.control, identityInput(tc.id))
+			require.Equal(t, tc.want, r.Status, "%+v", r.Findings.Items)
+			require.Equal(t, tc.findings, r.Findings.Total)
+		})
+	}
+}
+
+func TestUnknownWhenRequiredSourceFailed(t *testing.T) {
+	in := identityInput(posture.Identity{})
+	in.Identity.Sources = posture.Sources{{Name: posture.SrcConditionalAccess, Status: posture.SourceForbidden, Reason: "HTTP 403 Authorization_RequestDenied"}}
+	r := eval(t, "MS.AAD.3.2v2", in)
+	require.Equal(t, Unknown, r.Status)
+	require.Contains(t, r.Reason, "conditionalAccessPolicies: forbidden")
+
+	never := eval(t, "M365SEC.DEV.1", Input{AsOf: now, Targets: DefaultTargets()})
+	require.Equal(t, Unknown, never.Status)
+	require.Contains(t, never.Reason, "devices data has not been collected")
+}
+
+func TestExceptions(t *testing.T) {
+	base := identityInput(posture.Identity{Policies: []posture.CAPolicy{policy(legacyBlock, excludeGlass, func(p *posture.CAPolicy) { p.ExcludeUsers = []string{glassUser} })},
+		Groups: []posture.Group{{ID: glassGrp, DisplayName: "Break glass"}}})
+	exc := func(id string, users, groups []string, mods ...func(*Exception)) Exception {
+		e := Exception{ID: id, ControlID: "MS.AAD.1.1v1", Scope: Scope{Users: users, Groups: groups}, Reason: "break glass",
+			ApprovedBy: "ciso@contoso.com", CreatedAt: now.AddDate(0, -1, 0), ExpiresAt: now.AddDate(0, 1, 0)}
+		for _, m := range mods {
+			m(&e)
+		}
+		return e
+	}
+	cases := []struct {
+		name       string
+		exceptions []Exception
+		want       Status
+		used       []string
+		expired    []string
+	}{
+		{"no exception leaves the control failing", nil, Fail, nil, nil},
+		{"an exception covering the user and the group excepts the control", []Exception{exc("e1", []string{glassUser}, []string{glassGrp})}, Excepted, []string{"e1"}, nil},
+		{"two exceptions together can cover every finding", []Exception{exc("e1", []string{glassUser}, nil), exc("e2", nil, []string{glassGrp})}, Excepted, []string{"e1", "e2"}, nil},
+		{"covering only the user leaves it failing", []Exception{exc("e1", []string{glassUser}, nil)}, Fail, []string{"e1"}, nil},
+		{"an expired exception no longer counts and is listed", []Exception{exc("e1", []string{glassUser}, []string{glassGrp}, func(e *Exception) { e.ExpiresAt = now.Add(-time.Hour) })}, Fail, nil, []string{"e1"}},
+		{"a revoked exception no longer counts", []Exception{exc("e1", []string{glassUser}, []string{glassGrp}, func(e *Exception) { r := now.Add(-time.Hour); e.RevokedAt = &r })}, Fail, nil, nil},
+		{"an exception for another control does not apply", []Exception{exc("e1", []string{glassUser}, []string{glassGrp}, func(e *Exception) { e.ControlID = "MS.AAD.3.2v2" })}, Fail, nil, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := eval(t, "MS.AAD.1.1v1", base, tc.exceptions...)
+			require.Equal(t, tc.want, r.Status)
+			require.ElementsMatch(t, tc.used, r.Exceptions)
+			require.ElementsMatch(t, tc.expired, r.ExpiredExceptions)
+		})
+	}
+}
+
+func TestTenantWideFindingsCannotBeExcepted(t *testing.T) {
+	in := identityInput(posture.Identity{})
+	e := Exception{ID: "e", ControlID: "MS.AAD.1.1v1", Scope: Scope{Users: []string{u1}}, CreatedAt: now.Add(-time.Hour), ExpiresAt: now.Add(time.Hour)}
+	require.Equal(t, Fail, eval(t, "MS.AAD.1.1v1", in, e).Status)
+}
+
+func TestMetricControlsUseTargetsAndFindings(t *testing.T) {
+	v, n, d := 0.9, 90.0, 100.0
+	unprotected := posture.FindingList{}
+	unprotected.Add(posture.Finding{Kind: posture.FindingUser, ID: u1, UserID: u1, Groups: []string{glassGrp}, Detail: "excluded"})
+	snap := &posture.Snapshot{Area: posture.AreaIdentity, TakenAt: now, Sources: identitySources,
+		Metrics:  map[string]posture.Metric{posture.MetricMFACoverage: {Status: posture.Measured, Value: &v, Numerator: &n, Denominator: &d}},
+		Findings: map[string]posture.FindingList{posture.ListUnprotectedUsers: unprotected}}
+	in := Input{AsOf: now, Identity: snap, Targets: DefaultTargets()}
+	r := eval(t, "M365SEC.MFA.1", in)
+	require.Equal(t, Fail, r.Status, "90%% is below the default 95%% target")
+	require.Equal(t, 1, r.Findings.Total)
+
+	in.Targets.MFACoverage = 0.9
+	require.Equal(t, Pass, eval(t, "M365SEC.MFA.1", in).Status, "a lowered target passes")
+
+	in.Targets.MFACoverage = 0.95
+	e := Exception{ID: "bg", ControlID: "M365SEC.MFA.1", Scope: Scope{Groups: []string{glassGrp}}, CreatedAt: now.Add(-time.Hour), ExpiresAt: now.Add(time.Hour)}
+	require.Equal(t, Excepted, eval(t, "M365SEC.MFA.1", in, e).Status, "a group exception covers its members")
+
+	unknown := *snap
+	unknown.Metrics = map[string]posture.Metric{posture.MetricMFACoverage: posture.UnknownMetric(posture.UnitRatio, "registration details forbidden", now)}
+	in.Identity = &unknown
+	r = eval(t, "M365SEC.MFA.1", in)
+	require.Equal(t, Unknown, r.Status)
+	require.Equal(t, "registration details forbidden", r.Reason)
+}
+
+func TestSecureScoreDrop(t *testing.T) {
+	scores := func(vals ...float64) *posture.Snapshot {
+		ss := &posture.SecureScore{}
+		for i, v := range vals {
+			ss.Scores = append(ss.Scores, posture.Score{CreatedAt: now.AddDate(0, 0, -i), CurrentScore: v, MaxScore: 100})
+		}
+		return &posture.Snapshot{Area: posture.AreaSecureScore, TakenAt: now, SecureScore: ss,
+			Sources: posture.Sources{{Name: posture.SrcSecureScores, Status: posture.SourceOK}}}
+	}
+	in := Input{AsOf: now, Targets: DefaultTargets()}
+	in.SecureScore = scores(60, 62, 64, 66) // newest first: fell 6 points
+	require.Equal(t, Fail, eval(t, "M365SEC.SCORE.1", in).Status)
+	in.SecureScore = scores(64, 62, 60) // rising
+	require.Equal(t, Pass, eval(t, "M365SEC.SCORE.1", in).Status)
+	older := make([]float64, 40)
+	for i := range older {
+		older[i] = 60
+	}
+	older[35] = 90 // a peak older than 30 days does not count
+	in.SecureScore = scores(older...)
+	require.Equal(t, Pass, eval(t, "M365SEC.SCORE.1", in).Status)
+}
+
+func TestRestoreTestFreshness(t *testing.T) {
+	in := Input{AsOf: now, Targets: DefaultTargets()}
+	require.Equal(t, Fail, eval(t, "M365SEC.BACKUP.1", in).Status, "no test recorded")
+	in.RestoreTests = []posture.RestoreTest{{PerformedAt: now.AddDate(0, 0, -10), Succeeded: false, Workload: "exchange"}}
+	require.Equal(t, Fail, eval(t, "M365SEC.BACKUP.1", in).Status, "a failed test is not evidence")
+	in.RestoreTests = append(in.RestoreTests, posture.RestoreTest{PerformedAt: now.AddDate(0, 0, -100), Succeeded: true, Workload: "exchange"})
+	require.Equal(t, Fail, eval(t, "M365SEC.BACKUP.1", in).Status, "the successful test is older than 90 days")
+	in.RestoreTests = append(in.RestoreTests, posture.RestoreTest{PerformedAt: now.AddDate(0, 0, -20), Succeeded: true, Workload: "sharePoint"})
+	require.Equal(t, Pass, eval(t, "M365SEC.BACKUP.1", in).Status)
+}
+
+func TestAlertsUnknownUntilCollected(t *testing.T) {
+	r := eval(t, "M365SEC.ALERT.1", Input{AsOf: now, Targets: DefaultTargets()})
+	require.Equal(t, Unknown, r.Status)
+}
+
+func TestCatalogueIsWellFormed(t *testing.T) {
+	seen := map[string]bool{}
+	for _, c := range Catalogue {
+		require.False(t, seen[c.ID], "duplicate id %s", c.ID)
+		seen[c.ID] = true
+		require.Regexp(t, `^(MS\.AAD\.\d+\.\d+v\d+|M365SEC\.[A-Z]+\.\d+)$`, c.ID)
+		require.NotEmpty(t, c.Title, c.ID)
+		require.NotEmpty(t, c.Remediation, c.ID)
+		require.NotNil(t, c.Rule, c.ID)
+		require.Contains(t, []Severity{Critical, High, Medium, Low}, c.Severity, c.ID)
+	}
+	for _, id := range []string{"MS.AAD.1.1v1", "MS.AAD.2.1v1", "MS.AAD.2.3v1", "MS.AAD.3.1v1", "MS.AAD.3.2v2", "MS.AAD.3.6v1",
+		"MS.AAD.3.7v1", "MS.AAD.5.1v1", "MS.AAD.5.2v1", "MS.AAD.6.1v1", "MS.AAD.7.1v1", "MS.AAD.7.3v1", "MS.AAD.8.1v1", "MS.AAD.8.2v1"} {
+		require.True(t, seen[id], "SCuBA control %s missing", id)
+	}
+}
+
+func TestExceptionValidation(t *testing.T) {
+	valid := Exception{ControlID: "MS.AAD.1.1v1", Scope: Scope{Users: []string{u1}}, Reason: "break glass", ApprovedBy: "ciso@contoso.com", ExpiresAt: now.AddDate(0, 3, 0)}
+	require.NoError(t, valid.Validate(now))
+	cases := []struct {
+		name string
+		mod  func(*Exception)
+		want string
+	}{
+		{"unknown control", func(e *Exception) { e.ControlID = "MS.AAD.99.1v1" }, "not a control"},
+		{"empty scope", func(e *Exception) { e.Scope = Scope{} }, "at least one user or group"},
+		{"scope id not a GUID", func(e *Exception) { e.Scope.Users = []string{"alice@contoso.com"} }, "not an object id"},
+		{"missing reason", func(e *Exception) { e.Reason = " " }, "reason is required"},
+		{"missing approver", func(e *Exception) { e.ApprovedBy = "" }, "approvedBy is required"},
+		{"expiry in the past", func(e *Exception) { e.ExpiresAt = now.Add(-time.Minute) }, "in the future"},
+		{"expiry beyond a year", func(e *Exception) { e.ExpiresAt = now.AddDate(2, 0, 0) }, "within 366 days"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := valid
+			tc.mod(&e)
+			err := e.Validate(now)
+			require.Error(t, err)
+			require.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
