@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // TimerInfo is the timer trigger's binding data.
@@ -105,29 +106,69 @@ func (r Request) DecodeMessage(name string) (Message, error) {
 	return m, nil
 }
 
-// hostTimeLayout is how the host writes EnqueuedTimeUtc: no zone, UTC implied.
+// hostTimeLayout is how the host writes EnqueuedTimeUtc: no zone, UTC implied,
+// up to 7 fractional digits (.NET ticks).
 const hostTimeLayout = "2006-01-02T15:04:05.9999999"
 
 // enqueuedTime prefers the zoned EnqueuedTime (extension 5.x) and falls back to
-// EnqueuedTimeUtc, which carries no zone suffix.
+// EnqueuedTimeUtc, which carries no zone suffix. Both are checked when
+// present: a field that does not parse is a malformed envelope.
 func (r Request) enqueuedTime() (time.Time, error) {
+	var zoned, utc time.Time
 	if s, ok := r.MetaString("EnqueuedTime"); ok && s != "" {
 		t, err := time.Parse(time.RFC3339Nano, s)
 		if err != nil {
-			return time.Time{}, malformed("EnqueuedTime %q: %v", s, err)
+			return time.Time{}, malformed("EnqueuedTime %q is not a timestamp", s)
 		}
-		return t.UTC(), nil
+		zoned = t.UTC()
 	}
 	if s, ok := r.MetaString("EnqueuedTimeUtc"); ok && s != "" {
-		s = strings.TrimSuffix(s, "Z")
-		t, err := time.ParseInLocation(hostTimeLayout, s, time.UTC)
+		t, err := parseHostUTC(s)
 		if err != nil {
-			return time.Time{}, malformed("EnqueuedTimeUtc %q: %v", s, err)
+			return time.Time{}, malformed("EnqueuedTimeUtc %q is not a timestamp", s)
 		}
+		utc = t
+	}
+	if !zoned.IsZero() {
+		return zoned, nil
+	}
+	return utc, nil
+}
+
+// parseHostUTC reads a zone-less UTC timestamp, tolerating a "Z" or an
+// explicit offset should a host version add one.
+func parseHostUTC(s string) (time.Time, error) {
+	if t, err := time.ParseInLocation(hostTimeLayout, s, time.UTC); err == nil {
 		return t, nil
 	}
-	return time.Time{}, nil
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return t.UTC(), nil
 }
+
+// reservedMeta are the metadata names the trigger itself sets. A JSON body's
+// promoted properties never shadow them, compared case-insensitively because
+// the decoder looks names up that way.
+var reservedMeta = []string{
+	"DeliveryCount", "SequenceNumber", "MessageId", "LockToken", "EnqueuedTimeUtc", "EnqueuedTime",
+	"ExpiresAtUtc", "ExpiresAt", "ContentType", "CorrelationId", "Subject", "Label", "To", "ReplyTo",
+	"SessionId", "ApplicationProperties", "UserProperties", "MessageReceiver", "MessageSession",
+	"MessageActions", "SessionActions", "ReceiveActions", "Client", "sys",
+}
+
+func isReservedMeta(k string) bool {
+	for _, r := range reservedMeta {
+		if strings.EqualFold(k, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// envelopeTimeLayout writes times as .NET does: at most 7 fractional digits.
+const envelopeTimeLayout = "2006-01-02T15:04:05.9999999"
 
 // quoted renders a metadata string the way the host does: JSON-serialised
 // once more, so the envelope carries "\"value\"".
@@ -163,14 +204,21 @@ func TimerEnvelope(function, binding string, now, last, next time.Time, pastDue 
 // m: the body as a JSON string, quoted metadata strings, numbers as strings,
 // EnqueuedTimeUtc without a zone, and a JSON body's top-level scalar
 // properties promoted into Metadata.
+//
+// The body must be UTF-8 text (JSON, as every product message is): a JSON
+// string cannot carry other bytes losslessly, so they are refused rather than
+// silently replaced.
 func MessageEnvelope(function, binding string, m Message, now time.Time, randGUID string) ([]byte, error) {
+	if !utf8.Valid(m.Body) {
+		return nil, fmt.Errorf("encode message %s: body is not UTF-8 text", m.MessageID)
+	}
 	meta := map[string]json.RawMessage{
 		"DeliveryCount":   plain(strconv.Itoa(m.DeliveryCount)),
 		"SequenceNumber":  plain(strconv.FormatInt(m.SequenceNumber, 10)),
 		"MessageId":       quoted(m.MessageID),
 		"LockToken":       quoted(m.LockToken),
-		"EnqueuedTimeUtc": plain(m.EnqueuedTime.UTC().Format("2006-01-02T15:04:05")),
-		"EnqueuedTime":    plain(m.EnqueuedTime.UTC().Format("2006-01-02T15:04:05+00:00")),
+		"EnqueuedTimeUtc": plain(m.EnqueuedTime.UTC().Format(envelopeTimeLayout)),
+		"EnqueuedTime":    plain(m.EnqueuedTime.UTC().Format(envelopeTimeLayout + "+00:00")),
 		"sys":             sysJSON(function, now, randGUID),
 	}
 	if m.ContentType != "" {
@@ -198,7 +246,7 @@ func MessageEnvelope(function, binding string, m Message, now time.Time, randGUI
 	var top map[string]json.RawMessage
 	if json.Unmarshal(m.Body, &top) == nil {
 		for k, v := range top {
-			if _, taken := meta[k]; taken {
+			if isReservedMeta(k) {
 				continue
 			}
 			var s string

@@ -49,8 +49,10 @@ func DecodeRequest(body []byte) (Request, error) {
 	if err := dec.Decode(&r); err != nil {
 		return r, malformed("body is not an invocation envelope: %v", err)
 	}
-	if dec.More() {
-		return r, malformed("trailing data after the envelope")
+	// Decoder.More reports false for a trailing '}' or ']', so check that
+	// only whitespace follows the envelope instead.
+	if rest := bytes.TrimSpace(body[dec.InputOffset():]); len(rest) > 0 {
+		return Request{}, malformed("trailing data after the envelope")
 	}
 	if r.Data == nil {
 		return r, malformed("envelope has no Data object")
@@ -84,10 +86,17 @@ func (r Request) MetaString(key string) (string, bool) {
 		if err := json.Unmarshal(raw, &n); err == nil {
 			return n.String(), true
 		}
+		var b bool
+		if err := json.Unmarshal(raw, &b); err == nil {
+			return strconv.FormatBool(b), true
+		}
 		return "", false
 	}
 	if strings.HasPrefix(s, `"`) {
-		if u, err := strconv.Unquote(s); err == nil {
+		// The inner layer is JSON (Newtonsoft), not Go syntax: "\/" and
+		// "\u00e9" must unescape as JSON does.
+		var u string
+		if err := json.Unmarshal([]byte(s), &u); err == nil {
 			return u, true
 		}
 	}
@@ -131,8 +140,9 @@ func (r Request) BindingBytes(name string) ([]byte, error) {
 			return []byte(s), nil
 		}
 		// Binary bodies arrive base64-encoded; only accept that reading when it
-		// yields JSON, otherwise the string itself is the body.
-		if b, err := base64.StdEncoding.DecodeString(s); err == nil && json.Valid(b) {
+		// yields a JSON object or array, otherwise the string itself is the
+		// body: plain text such as "MTIz" is also valid base64 (of "123").
+		if b, err := base64.StdEncoding.DecodeString(s); err == nil && isJSONContainer(b) {
 			return b, nil
 		}
 		return []byte(s), nil
@@ -141,4 +151,10 @@ func (r Request) BindingBytes(name string) ([]byte, error) {
 	default:
 		return nil, malformed("binding %q is neither a string nor an object", name)
 	}
+}
+
+// isJSONContainer reports whether b is a valid JSON object or array.
+func isJSONContainer(b []byte) bool {
+	t := bytes.TrimSpace(b)
+	return len(t) > 0 && (t[0] == '{' || t[0] == '[') && json.Valid(t)
 }

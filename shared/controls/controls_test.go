@@ -52,7 +52,10 @@ var (
 	excludeGlass = func(p *posture.CAPolicy) { p.ExcludeGroups = []string{glassGrp} }
 	requireMFA   = func(p *posture.CAPolicy) { p.BuiltInControls = []string{"mfa"} }
 	phishRes     = func(p *posture.CAPolicy) { p.AuthStrengthID = PhishingResistantStrength }
-	onlyTrusted  = func(p *posture.CAPolicy) { p.IncludeLocations = []string{"All"}; p.ExcludeLocations = []string{"AllTrusted"} }
+	onlyTrusted  = func(p *posture.CAPolicy) {
+		p.IncludeLocations = []string{"All"}
+		p.ExcludeLocations = []string{"AllTrusted"}
+	}
 )
 
 func eval(t *testing.T, id string, in Input, exceptions ...Exception) Result {
@@ -78,12 +81,21 @@ func TestPolicyControls(t *testing.T) {
 		{"a legacy block limited to untrusted locations fails", "MS.AAD.1.1v1", []posture.CAPolicy{policy(legacyBlock, onlyTrusted)}, Fail, 1},
 		{"no policies at all fails", "MS.AAD.1.1v1", nil, Fail, 1},
 		{"high user risk blocked passes", "MS.AAD.2.1v1", []posture.CAPolicy{policy(func(p *posture.CAPolicy) { p.UserRiskLevels = []string{"high"}; p.BuiltInControls = []string{"block"} })}, Pass, 0},
-		{"high user risk requiring password change is not a block", "MS.AAD.2.1v1", []posture.CAPolicy{policy(func(p *posture.CAPolicy) { p.UserRiskLevels = []string{"high"}; p.BuiltInControls = []string{"passwordChange"} })}, Fail, 1},
-		{"high sign-in risk blocked passes", "MS.AAD.2.3v1", []posture.CAPolicy{policy(func(p *posture.CAPolicy) { p.SignInRiskLevels = []string{"high", "medium"}; p.BuiltInControls = []string{"block"} })}, Pass, 0},
+		{"high user risk requiring password change is not a block", "MS.AAD.2.1v1", []posture.CAPolicy{policy(func(p *posture.CAPolicy) {
+			p.UserRiskLevels = []string{"high"}
+			p.BuiltInControls = []string{"passwordChange"}
+		})}, Fail, 1},
+		{"high sign-in risk blocked passes", "MS.AAD.2.3v1", []posture.CAPolicy{policy(func(p *posture.CAPolicy) {
+			p.SignInRiskLevels = []string{"high", "medium"}
+			p.BuiltInControls = []string{"block"}
+		})}, Pass, 0},
 		{"phishing-resistant strength for all users passes 3.1", "MS.AAD.3.1v1", []posture.CAPolicy{policy(phishRes)}, Pass, 0},
 		{"plain MFA does not pass 3.1", "MS.AAD.3.1v1", []posture.CAPolicy{policy(requireMFA)}, Fail, 1},
 		{"a custom strength of FIDO2 only passes 3.1", "MS.AAD.3.1v1", []posture.CAPolicy{policy(func(p *posture.CAPolicy) { p.AuthStrengthID = "custom"; p.AuthStrengthCombo = []string{"fido2"} })}, Pass, 0},
-		{"a custom strength allowing SMS fails 3.1", "MS.AAD.3.1v1", []posture.CAPolicy{policy(func(p *posture.CAPolicy) { p.AuthStrengthID = "custom"; p.AuthStrengthCombo = []string{"fido2", "sms,password"} })}, Fail, 1},
+		{"a custom strength allowing SMS fails 3.1", "MS.AAD.3.1v1", []posture.CAPolicy{policy(func(p *posture.CAPolicy) {
+			p.AuthStrengthID = "custom"
+			p.AuthStrengthCombo = []string{"fido2", "sms,password"}
+		})}, Fail, 1},
 		{"MFA for all users passes 3.2", "MS.AAD.3.2v2", []posture.CAPolicy{policy(requireMFA)}, Pass, 0},
 		{"phishing-resistant MFA also satisfies 3.2", "MS.AAD.3.2v2", []posture.CAPolicy{policy(phishRes)}, Pass, 0},
 		{"MFA for one app fails 3.2", "MS.AAD.3.2v2", []posture.CAPolicy{policy(requireMFA, func(p *posture.CAPolicy) { p.IncludeApplications = []string{"Office365"} })}, Fail, 1},
@@ -92,9 +104,18 @@ func TestPolicyControls(t *testing.T) {
 		{"the cleaner of two MFA policies decides 3.2", "MS.AAD.3.2v2", []posture.CAPolicy{policy(requireMFA, excludeGlass), policy(requireMFA)}, Pass, 0},
 		{"privileged roles with phishing-resistant MFA pass 3.6", "MS.AAD.3.6v1", []posture.CAPolicy{policy(phishRes, func(p *posture.CAPolicy) { p.IncludeUsers = nil; p.IncludeRoles = posture.PrivilegedRoles })}, Pass, 0},
 		{"a policy covering only Global Administrator leaves seven roles uncovered", "MS.AAD.3.6v1", []posture.CAPolicy{policy(phishRes, func(p *posture.CAPolicy) { p.IncludeUsers = nil; p.IncludeRoles = []string{posture.RoleGlobalAdmin} })}, Fail, 7},
-		{"compliant device required passes 3.7", "MS.AAD.3.7v1", []posture.CAPolicy{policy(func(p *posture.CAPolicy) { p.BuiltInControls = []string{"compliantDevice", "domainJoinedDevice"}; p.GrantOperator = "OR" })}, Pass, 0},
-		{"compliant device OR mfa does not require a managed device", "MS.AAD.3.7v1", []posture.CAPolicy{policy(func(p *posture.CAPolicy) { p.BuiltInControls = []string{"compliantDevice", "mfa"}; p.GrantOperator = "OR" })}, Fail, 1},
-		{"compliant device AND mfa requires a managed device", "MS.AAD.3.7v1", []posture.CAPolicy{policy(func(p *posture.CAPolicy) { p.BuiltInControls = []string{"compliantDevice", "mfa"}; p.GrantOperator = "AND" })}, Pass, 0},
+		{"compliant device required passes 3.7", "MS.AAD.3.7v1", []posture.CAPolicy{policy(func(p *posture.CAPolicy) {
+			p.BuiltInControls = []string{"compliantDevice", "domainJoinedDevice"}
+			p.GrantOperator = "OR"
+		})}, Pass, 0},
+		{"compliant device OR mfa does not require a managed device", "MS.AAD.3.7v1", []posture.CAPolicy{policy(func(p *posture.CAPolicy) {
+			p.BuiltInControls = []string{"compliantDevice", "mfa"}
+			p.GrantOperator = "OR"
+		})}, Fail, 1},
+		{"compliant device AND mfa requires a managed device", "MS.AAD.3.7v1", []posture.CAPolicy{policy(func(p *posture.CAPolicy) {
+			p.BuiltInControls = []string{"compliantDevice", "mfa"}
+			p.GrantOperator = "AND"
+		})}, Pass, 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -113,7 +134,11 @@ func TestMFAAllUsersPassesWithSecurityDefaults(t *testing.T) {
 
 func TestReportOnlyMatchIsEvidenceNotPass(t *testing.T) {
 	r := eval(t, "MS.AAD.2.3v1", identityInput(posture.Identity{Policies: []posture.CAPolicy{
-		policy(reportOnly, func(p *posture.CAPolicy) { p.DisplayName = "Block risky"; p.SignInRiskLevels = []string{"high"}; p.BuiltInControls = []string{"block"} }),
+		policy(reportOnly, func(p *posture.CAPolicy) {
+			p.DisplayName = "Block risky"
+			p.SignInRiskLevels = []string{"high"}
+			p.BuiltInControls = []string{"block"}
+		}),
 	}}))
 	require.Equal(t, Fail, r.Status)
 	require.Equal(t, []string{"Block risky"}, r.Evidence["reportOnlyPolicies"])
