@@ -113,7 +113,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 			c.Tenants = append(c.Tenants, t)
 		}
 	}
-	if len(c.Tenants) == 0 && !c.Demo {
+	if len(c.Tenants) == 0 && !c.Demo && strings.TrimSpace(getenv("M365_TENANTS")) == "" {
 		bad("M365_TENANTS", "is required: list the tenant ids to monitor, comma-separated")
 	}
 

@@ -230,6 +230,11 @@ func (f Function) validate(getenv func(string) string) error {
 		if len(t.Methods) == 0 {
 			return errors.New("httpTrigger must list its methods")
 		}
+		for _, m := range t.Methods {
+			if !httpMethods[strings.ToLower(m)] {
+				return fmt.Errorf("httpTrigger method %q is not an HTTP method", m)
+			}
+		}
 		if t.Route == "" {
 			return errors.New("httpTrigger must declare a route")
 		}
@@ -251,6 +256,10 @@ func (f Function) validate(getenv func(string) string) error {
 	return nil
 }
 
+// httpMethods are the values the host accepts in "methods".
+var httpMethods = map[string]bool{"get": true, "post": true, "put": true, "delete": true,
+	"patch": true, "head": true, "options": true, "trace": true}
+
 var settingRE = regexp.MustCompile(`%([A-Za-z0-9_]+)%`)
 
 // Expand replaces %SETTING% with the setting's value, as the host does for
@@ -263,26 +272,51 @@ func Expand(s string, getenv func(string) string) string {
 
 // Schedule is a parsed six-field NCRONTAB expression, evaluated in UTC.
 type Schedule struct {
-	spec cron.Schedule
+	spec *cron.SpecSchedule
 }
 
 var ncrontab = cron.NewParser(cron.Second | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow)
 
+// starBit is robfig/cron's marker for a field written as "*" (spec.go).
+const starBit = 1 << 63
+
 // ParseSchedule parses a six-field NCRONTAB expression
 // ({second} {minute} {hour} {day} {month} {day-of-week}). Five-field cron
-// lines are refused: they are the classic copy-paste bug.
+// lines are refused: they are the classic copy-paste bug. So are schedules
+// that never fire and robfig-only syntax ("?", descriptors) the host rejects.
 func ParseSchedule(expr string) (Schedule, error) {
 	if n := len(strings.Fields(expr)); n != 6 {
 		return Schedule{}, fmt.Errorf("NCRONTAB needs 6 fields, got %d", n)
+	}
+	if strings.Contains(expr, "?") {
+		return Schedule{}, errors.New(`NCRONTAB has no "?" wildcard; use "*"`)
 	}
 	s, err := ncrontab.Parse(expr)
 	if err != nil {
 		return Schedule{}, err
 	}
-	return Schedule{spec: s}, nil
+	spec, ok := s.(*cron.SpecSchedule)
+	if !ok {
+		return Schedule{}, fmt.Errorf("%q is not a field schedule", expr)
+	}
+	// NCRONTAB fires only on days matching both the day-of-month and the
+	// day-of-week fields ("0 0 9 1-7 * Mon" is the first Monday), where
+	// classic cron, and robfig, fire on either when both are restricted.
+	// robfig switches to "both" as soon as either field carries its star
+	// marker, which no day bit uses.
+	spec.Dom |= starBit
+	sched := Schedule{spec: spec}
+	if sched.Next(time.Now()).IsZero() {
+		return Schedule{}, errors.New("schedule has no occurrence in the next five years")
+	}
+	return sched, nil
 }
 
-// Next returns the first occurrence strictly after t, in UTC.
+// Next returns the first occurrence strictly after t, in UTC, or the zero
+// time when there is none within five years.
 func (s Schedule) Next(t time.Time) time.Time {
+	if s.spec == nil {
+		return time.Time{}
+	}
 	return s.spec.Next(t.UTC())
 }

@@ -2,6 +2,8 @@ package invoke
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +12,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"time"
+	"unicode/utf8"
 )
 
 // MaxEnvelopeBytes bounds an invocation body. Service Bus standard-tier
@@ -126,7 +129,12 @@ func Queue(function, binding string, fn MessageFunc, parker Parker, log *slog.Lo
 		inv.Sys = req.Sys()
 		m, err := req.DecodeMessage(binding)
 		if err != nil {
-			return park(Message{Body: body, MessageID: m.MessageID}, err)
+			// Keep what did decode (id, body); without a body, the envelope
+			// itself is the evidence worth parking.
+			if m.Body == nil {
+				m.Body = body
+			}
+			return park(m, err)
 		}
 		inv.Log = inv.Log.With("message_id", m.MessageID, "delivery_count", m.DeliveryCount)
 		err = fn(ctx, inv, m)
@@ -148,6 +156,9 @@ type work func(ctx context.Context, inv Invocation, body []byte, readErr error) 
 func handle(function string, base *slog.Logger, do work) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Azure-Functions-InvocationId")
+		if id == "" {
+			id = newInvocationID()
+		}
 		logs := &collector{}
 		log := slog.New(teeHandler{next: base.Handler(), c: logs}).With("invocation_id", id, "function", function)
 		inv := Invocation{ID: id, Function: function, Log: log}
@@ -162,7 +173,12 @@ func handle(function string, base *slog.Logger, do work) http.Handler {
 				}
 			}()
 			body, readErr := io.ReadAll(io.LimitReader(r.Body, MaxEnvelopeBytes+1))
-			if readErr == nil && len(body) > MaxEnvelopeBytes {
+			if readErr != nil {
+				// A broken connection says nothing about the message: fail so
+				// the host retries instead of parking a half-read body.
+				return http.StatusInternalServerError, fmt.Errorf("read invocation body: %w", readErr)
+			}
+			if len(body) > MaxEnvelopeBytes {
 				readErr = fmt.Errorf("%w: envelope exceeds %d bytes", ErrMalformed, MaxEnvelopeBytes)
 				body = body[:MaxEnvelopeBytes]
 			}
@@ -212,9 +228,21 @@ func codeFor(status int) string {
 	}
 }
 
+// newInvocationID stands in for the host's header when a caller (a test, a
+// manual POST) sends none, so log lines still correlate.
+func newInvocationID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n]
 }
