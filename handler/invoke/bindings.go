@@ -26,6 +26,34 @@ type ScheduleStatus struct {
 	LastUpdated time.Time `json:"LastUpdated"`
 }
 
+// UnmarshalJSON reads the host's timestamps, which carry a zone when the
+// host knows one ("+00:00") and none for an unset .NET DateTime: before the
+// first monitored run Last is "0001-01-01T00:00:00", which time.Time's own
+// decoder rejects.
+func (s *ScheduleStatus) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		Last, Next, LastUpdated *string
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		name string
+		in   *string
+		out  *time.Time
+	}{{"Last", raw.Last, &s.Last}, {"Next", raw.Next, &s.Next}, {"LastUpdated", raw.LastUpdated, &s.LastUpdated}} {
+		if f.in == nil || *f.in == "" {
+			continue
+		}
+		t, err := parseHostTime(*f.in)
+		if err != nil {
+			return fmt.Errorf("ScheduleStatus.%s %q is not a timestamp", f.name, *f.in)
+		}
+		*f.out = t
+	}
+	return nil
+}
+
 // DecodeTimer reads the timer binding called name.
 func (r Request) DecodeTimer(name string) (TimerInfo, error) {
 	var t TimerInfo
@@ -116,14 +144,14 @@ const hostTimeLayout = "2006-01-02T15:04:05.9999999"
 func (r Request) enqueuedTime() (time.Time, error) {
 	var zoned, utc time.Time
 	if s, ok := r.MetaString("EnqueuedTime"); ok && s != "" {
-		t, err := time.Parse(time.RFC3339Nano, s)
+		t, err := parseHostTime(s)
 		if err != nil {
 			return time.Time{}, malformed("EnqueuedTime %q is not a timestamp", s)
 		}
-		zoned = t.UTC()
+		zoned = t
 	}
 	if s, ok := r.MetaString("EnqueuedTimeUtc"); ok && s != "" {
-		t, err := parseHostUTC(s)
+		t, err := parseHostTime(s)
 		if err != nil {
 			return time.Time{}, malformed("EnqueuedTimeUtc %q is not a timestamp", s)
 		}
@@ -135,17 +163,13 @@ func (r Request) enqueuedTime() (time.Time, error) {
 	return utc, nil
 }
 
-// parseHostUTC reads a zone-less UTC timestamp, tolerating a "Z" or an
-// explicit offset should a host version add one.
-func parseHostUTC(s string) (time.Time, error) {
-	if t, err := time.ParseInLocation(hostTimeLayout, s, time.UTC); err == nil {
-		return t, nil
+// parseHostTime reads a host timestamp: RFC 3339 with a zone, or zone-less
+// (an unspecified-kind .NET DateTime, UTC on Azure hosts). It returns UTC.
+func parseHostTime(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UTC(), nil
 	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, err
-	}
-	return t.UTC(), nil
+	return time.ParseInLocation(hostTimeLayout, s, time.UTC)
 }
 
 // reservedMeta are the metadata names the trigger itself sets. A JSON body's

@@ -33,6 +33,28 @@ type Sys struct {
 	RandGuid   string    `json:"RandGuid"`
 }
 
+// UnmarshalJSON tolerates a zone-less UtcNow, as ScheduleStatus does, so one
+// odd timestamp does not cost the rest of the entry.
+func (s *Sys) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		MethodName string
+		UtcNow     string
+		RandGuid   string
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	*s = Sys{MethodName: raw.MethodName, RandGuid: raw.RandGuid}
+	if raw.UtcNow != "" {
+		t, err := parseHostTime(raw.UtcNow)
+		if err != nil {
+			return fmt.Errorf("sys.UtcNow %q is not a timestamp", raw.UtcNow)
+		}
+		s.UtcNow = t
+	}
+	return nil
+}
+
 // ErrMalformed marks an envelope the handler cannot decode. It is permanent:
 // redelivering the same bytes cannot succeed.
 var ErrMalformed = errors.New("malformed invocation envelope")
