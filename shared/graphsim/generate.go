@@ -14,7 +14,7 @@ import (
 var DefaultNow = time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC)
 
 // Size sets how big a generated tenant is. Zero fields take DefaultSize's
-// values; Users is at least 40 and CAGroups at least 6 so that every kind of
+// values; Users is at least 60 and CAGroups at least 6 so that every kind of
 // finding fits.
 type Size struct {
 	Users    int
@@ -46,7 +46,7 @@ func (s Size) normalized() Size {
 	if s.CAGroups == 0 {
 		s.CAGroups = d.CAGroups
 	}
-	s.Users = max(s.Users, 40)
+	s.Users = max(s.Users, 60)
 	s.CAGroups = max(s.CAGroups, 6)
 	if s.Alerts == 0 {
 		s.Alerts = max(12, s.Users/500)
@@ -885,7 +885,7 @@ func (g *gen) riskyUsers(t *Tenant) []RiskyUser {
 	// One at-risk administrator, always.
 	add(&t.Users[uHelpdesk2], "high", "atRisk", "none")
 	used := map[int]bool{uHelpdesk2: true}
-	for len(out) < n {
+	for attempts := 0; len(out) < n && attempts < 50*n; attempts++ {
 		i := uSpecialCount + g.r.IntN(len(t.Users)-uSpecialCount)
 		if used[i] || !t.Users[i].AccountEnabled {
 			continue

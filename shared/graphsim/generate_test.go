@@ -185,7 +185,7 @@ func TestSmallSizesAreRaisedToAWorkingMinimum(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			tn := Generate(1, tc.size)
-			require.GreaterOrEqual(t, len(tn.Users), 40)
+			require.GreaterOrEqual(t, len(tn.Users), 60)
 			require.NotEmpty(t, tn.ManagedDevices)
 			require.NotEmpty(t, tn.Alerts)
 			require.Equal(t, DefaultNow.Format("2006-01-02"), tn.SecureScores[0].CreatedDateTime.Format("2006-01-02"))
