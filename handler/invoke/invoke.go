@@ -106,9 +106,11 @@ func Timer(function, binding string, fn TimerFunc, log *slog.Logger) http.Handle
 
 // Queue returns the http.Handler for POST /{function} of a Service Bus
 // function whose binding is called binding. It answers non-2xx only when it
-// wants redelivery: retryable errors, panics, and a Parker that failed.
+// wants redelivery: retryable errors, panics, a body that could not be read
+// and a Parker that failed. Malformed and oversize envelopes are parked.
 func Queue(function, binding string, fn MessageFunc, parker Parker, log *slog.Logger, now func() time.Time) http.Handler {
 	return handle(function, log, func(ctx context.Context, inv Invocation, body []byte, readErr error) (int, error) {
+		decoded := false
 		park := func(m Message, reason error) (int, error) {
 			p := Parked{Function: function, MessageID: m.MessageID, DeliveryCount: m.DeliveryCount,
 				Reason: reason.Error(), Body: truncate(string(m.Body), maxParkedBody), ParkedAt: now().UTC()}
@@ -116,7 +118,12 @@ func Queue(function, binding string, fn MessageFunc, parker Parker, log *slog.Lo
 				// Completing the message now would lose it: ask for redelivery.
 				return http.StatusInternalServerError, fmt.Errorf("park message after %v: %w", reason, err)
 			}
-			inv.Log.Error("message parked", "message_id", m.MessageID, "reason", reason.Error())
+			l := inv.Log
+			if !decoded {
+				// Once decoded, inv.Log already carries the message id.
+				l = l.With("message_id", m.MessageID)
+			}
+			l.Error("message parked", "reason", reason.Error())
 			return http.StatusOK, nil
 		}
 		if readErr != nil {
@@ -137,6 +144,7 @@ func Queue(function, binding string, fn MessageFunc, parker Parker, log *slog.Lo
 			return park(m, err)
 		}
 		inv.Log = inv.Log.With("message_id", m.MessageID, "delivery_count", m.DeliveryCount)
+		decoded = true
 		err = fn(ctx, inv, m)
 		switch {
 		case err == nil:

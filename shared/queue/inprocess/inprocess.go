@@ -35,8 +35,9 @@ type DeadLetter struct {
 	At          time.Time
 }
 
-// Deliver processes one delivery. nil completes the message; an error
-// abandons it for redelivery.
+// Deliver processes one delivery. nil completes the message; an error or a
+// panic abandons it for redelivery. ctx is cancelled only when Close gives up
+// draining.
 type Deliver func(ctx context.Context, d Delivery) error
 
 // Options configure a Queue.
@@ -71,9 +72,21 @@ type Queue struct {
 	dead     []DeadLetter
 	inflight int
 	closed   bool
+	aborted  bool
 	wg       sync.WaitGroup
 	known    map[string]bool
+
+	// timer wakes the workers when the earliest delayed message is due;
+	// timerDue is what it is armed for (zero when unarmed) and timerGen
+	// tells a stale callback from the current one.
 	timer    *time.Timer
+	timerDue time.Time
+	timerGen uint64
+
+	// ctx is given to every delivery; Close cancels it when its own context
+	// ends before the queue drained.
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 var _ queue.Sender = (*Queue)(nil)
@@ -93,6 +106,7 @@ func New(deliver Deliver, opts Options) *Queue {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
 	q := &Queue{opts: opts, deliver: deliver, seen: map[string]time.Time{}, known: map[string]bool{}}
+	q.ctx, q.cancel = context.WithCancel(context.Background())
 	for _, n := range opts.Queues {
 		q.known[n] = true
 	}
@@ -127,7 +141,9 @@ func (q *Queue) Send(ctx context.Context, name string, msgs ...queue.Message) er
 		}
 		key := name + "\x00" + m.ID
 		if q.opts.DuplicateWindow > 0 {
-			if _, dup := q.seen[key]; dup {
+			// The window runs from the first send; a duplicate does not
+			// extend it, and an ID seen longer ago is new again.
+			if at, dup := q.seen[key]; dup && now.Sub(at) < q.opts.DuplicateWindow {
 				q.opts.Log.Debug("duplicate message dropped", "queue", name, "message_id", m.ID)
 				continue
 			}
@@ -155,21 +171,39 @@ func (q *Queue) expireSeen(now time.Time) {
 	}
 }
 
-// wake signals workers and arms a timer for the next delayed message.
+// wake signals workers that the heap changed and arms the timer for the next
+// delayed message. Callers hold q.mu.
 func (q *Queue) wake() {
 	q.cond.Broadcast()
-	if q.ready.Len() == 0 {
+	q.armTimer()
+}
+
+// armTimer makes sure a timer fires when the earliest delayed message is due.
+// It never broadcasts itself: waiting workers that re-arm would otherwise wake
+// each other in a loop. Callers hold q.mu.
+func (q *Queue) armTimer() {
+	if q.ready.Len() == 0 || q.closed {
 		return
 	}
-	wait := q.ready[0].due.Sub(q.opts.Now())
+	due := q.ready[0].due
+	wait := due.Sub(q.opts.Now())
 	if wait <= 0 {
-		return
+		return // a worker takes it on its next look
+	}
+	if !q.timerDue.IsZero() && !q.timerDue.After(due) {
+		return // already armed early enough
 	}
 	if q.timer != nil {
 		q.timer.Stop()
 	}
+	q.timerGen++
+	gen := q.timerGen
+	q.timerDue = due
 	q.timer = time.AfterFunc(wait, func() {
 		q.mu.Lock()
+		if q.timerGen == gen {
+			q.timerDue = time.Time{}
+		}
 		q.cond.Broadcast()
 		q.mu.Unlock()
 	})
@@ -181,6 +215,10 @@ func (q *Queue) work() {
 		q.mu.Lock()
 		var it *item
 		for {
+			if q.aborted {
+				q.mu.Unlock()
+				return
+			}
 			if q.ready.Len() > 0 && !q.ready[0].due.After(q.opts.Now()) {
 				it = heap.Pop(&q.ready).(*item)
 				break
@@ -191,12 +229,11 @@ func (q *Queue) work() {
 			}
 			if q.closed {
 				// Draining: delayed messages are due now rather than lost.
+				// Lowering the root's key keeps the heap ordered.
 				q.ready[0].due = q.opts.Now()
 				continue
 			}
-			if q.ready.Len() > 0 {
-				q.wake()
-			}
+			q.armTimer()
 			q.cond.Wait()
 		}
 		q.inflight++
@@ -207,10 +244,14 @@ func (q *Queue) work() {
 		err := q.safeDeliver(it.d)
 
 		q.mu.Lock()
-		q.inflight--
 		switch {
 		case err == nil:
 			// Completed.
+		case q.aborted:
+			// Close gave up and cancelled the delivery: the failure says
+			// nothing about the message, so it is neither retried nor
+			// dead-lettered; it stays counted as undelivered.
+			heap.Push(&q.ready, it)
 		case it.d.DeliveryCount >= q.opts.MaxDeliveryCount:
 			dl := DeadLetter{Delivery: it.d, Reason: "MaxDeliveryCountExceeded",
 				Description: fmt.Sprintf("delivered %d times; last error: %v", it.d.DeliveryCount, err), At: q.opts.Now()}
@@ -218,15 +259,20 @@ func (q *Queue) work() {
 			q.opts.Log.Error("message dead-lettered", "queue", it.d.Queue, "message_id", it.d.Message.ID,
 				"delivery_count", it.d.DeliveryCount, "error", err.Error())
 			if q.opts.OnDeadLetter != nil {
+				// Still counted in flight, so Pending and Close see the
+				// message until the callback has made it durable.
 				q.mu.Unlock()
 				q.opts.OnDeadLetter(dl)
 				q.mu.Lock()
 			}
 		default:
 			// Abandon: Service Bus makes the message available again at once.
+			q.opts.Log.Debug("message abandoned", "queue", it.d.Queue, "message_id", it.d.Message.ID,
+				"delivery_count", it.d.DeliveryCount, "error", err.Error())
 			it.due = q.opts.Now()
 			heap.Push(&q.ready, it)
 		}
+		q.inflight--
 		q.cond.Broadcast()
 		q.mu.Unlock()
 	}
@@ -238,7 +284,7 @@ func (q *Queue) safeDeliver(d Delivery) (err error) {
 			err = fmt.Errorf("delivery panicked: %v", p)
 		}
 	}()
-	return q.deliver(context.Background(), d)
+	return q.deliver(q.ctx, d)
 }
 
 // DeadLetters returns a copy of the dead-letter list.
@@ -257,8 +303,9 @@ func (q *Queue) Pending() int {
 
 // Close stops accepting messages and drains: every queued message, delayed
 // ones included, is delivered (and redelivered as needed) before Close
-// returns, unless ctx ends first, in which case the error says how many were
-// left undelivered.
+// returns, unless ctx ends first. Then the context given to running
+// deliveries is cancelled, workers stop after their current delivery, and the
+// error says how many messages were left undelivered.
 func (q *Queue) Close(ctx context.Context) error {
 	q.mu.Lock()
 	q.closed = true
@@ -271,10 +318,28 @@ func (q *Queue) Close(ctx context.Context) error {
 	go func() { q.wg.Wait(); close(done) }()
 	select {
 	case <-done:
+		q.cancel()
+		q.mu.Lock()
+		left := q.ready.Len()
+		q.mu.Unlock()
+		if left > 0 {
+			// Only after an earlier Close gave up: workers are gone.
+			return fmt.Errorf("queue drain was abandoned: %d messages undelivered", left)
+		}
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("queue drain: %d messages undelivered: %w", q.Pending(), ctx.Err())
 	}
+	q.mu.Lock()
+	q.aborted = true
+	left := q.ready.Len() + q.inflight
+	q.cond.Broadcast()
+	q.mu.Unlock()
+	q.cancel()
+	if left == 0 {
+		// The drain finished as ctx ended; nothing was lost.
+		return nil
+	}
+	return fmt.Errorf("queue drain: %d messages undelivered: %w", left, ctx.Err())
 }
 
 type item struct {

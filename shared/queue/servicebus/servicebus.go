@@ -50,40 +50,89 @@ func (s *Sender) sender(name string) (*azservicebus.Sender, error) {
 	return snd, nil
 }
 
-// Send sends msgs as one batch when they fit, so a notification POST is
-// enqueued all or nothing.
+// Send sends msgs in as few batches as fit (usually one, so a notification
+// POST is enqueued all or nothing). When they overflow one batch it is sent
+// and another started; a failure then may leave earlier batches sent, and the
+// caller's retry relies on MessageId duplicate detection. Scheduled messages
+// cannot ride in a batch and go one by one.
 func (s *Sender) Send(ctx context.Context, name string, msgs ...queue.Message) error {
 	snd, err := s.sender(name)
 	if err != nil {
 		return err
 	}
-	batch, err := snd.NewMessageBatch(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("create batch for queue %s: %w", name, err)
+	return sendAll(ctx, name, sdkSender{snd}, msgs)
+}
+
+// batch is the part of *azservicebus.MessageBatch that Send uses.
+type batch interface {
+	AddMessage(m *azservicebus.Message, o *azservicebus.AddMessageOptions) error
+	NumMessages() int32
+}
+
+// batchSender is the part of *azservicebus.Sender that Send uses, so the
+// batching rules can be tested without a namespace.
+type batchSender interface {
+	NewBatch(ctx context.Context) (batch, error)
+	SendBatch(ctx context.Context, b batch) error
+	SendOne(ctx context.Context, m *azservicebus.Message) error
+}
+
+type sdkSender struct{ s *azservicebus.Sender }
+
+func (a sdkSender) NewBatch(ctx context.Context) (batch, error) { return a.s.NewMessageBatch(ctx, nil) }
+func (a sdkSender) SendBatch(ctx context.Context, b batch) error {
+	return a.s.SendMessageBatch(ctx, b.(*azservicebus.MessageBatch), nil)
+}
+func (a sdkSender) SendOne(ctx context.Context, m *azservicebus.Message) error {
+	return a.s.SendMessage(ctx, m, nil)
+}
+
+func sendAll(ctx context.Context, name string, snd batchSender, msgs []queue.Message) error {
+	var cur batch
+	flush := func() error {
+		if cur == nil || cur.NumMessages() == 0 {
+			return nil
+		}
+		if err := snd.SendBatch(ctx, cur); err != nil {
+			return fmt.Errorf("send batch to queue %s: %w", name, err)
+		}
+		cur = nil
+		return nil
 	}
 	for i := range msgs {
 		m := toSDK(msgs[i])
 		if m.ScheduledEnqueueTime != nil {
-			// Scheduled messages cannot ride in a batch.
-			if err := snd.SendMessage(ctx, m, nil); err != nil {
+			if err := snd.SendOne(ctx, m); err != nil {
 				return fmt.Errorf("send scheduled message to %s: %w", name, err)
 			}
 			continue
 		}
-		if err := batch.AddMessage(m, nil); err != nil {
-			if errors.Is(err, azservicebus.ErrMessageTooLarge) {
+		for {
+			if cur == nil {
+				b, err := snd.NewBatch(ctx)
+				if err != nil {
+					return fmt.Errorf("create batch for queue %s: %w", name, err)
+				}
+				cur = b
+			}
+			err := cur.AddMessage(m, nil)
+			if err == nil {
+				break
+			}
+			if !errors.Is(err, azservicebus.ErrMessageTooLarge) {
+				return fmt.Errorf("add message to batch: %w", err)
+			}
+			if cur.NumMessages() == 0 {
+				// Too large even for an empty batch: no retry can send it.
 				return fmt.Errorf("message %s does not fit a Service Bus batch: %w", msgs[i].ID, err)
 			}
-			return fmt.Errorf("add message to batch: %w", err)
+			// The batch is full: send it and put the message in a new one.
+			if err := flush(); err != nil {
+				return err
+			}
 		}
 	}
-	if batch.NumMessages() == 0 {
-		return nil
-	}
-	if err := snd.SendMessageBatch(ctx, batch, nil); err != nil {
-		return fmt.Errorf("send batch to queue %s: %w", name, err)
-	}
-	return nil
+	return flush()
 }
 
 func toSDK(m queue.Message) *azservicebus.Message {
