@@ -48,7 +48,8 @@ type Config struct {
 	ServiceBusNamespace string
 	LocalScheduler      bool
 	ClientState         Secret
-	// Hosted is true under the Functions host (FUNCTIONS_WORKER_RUNTIME set):
+	// Hosted is true under the Functions host (FUNCTIONS_WORKER_RUNTIME or
+	// WEBSITE_INSTANCE_ID set):
 	// the host fires timers and delivers Service Bus messages itself.
 	Hosted bool
 }
@@ -59,7 +60,7 @@ var settings = []string{
 	"FUNCTIONS_CUSTOMHANDLER_PORT", "M365_TENANTS", "GRAPH_ENDPOINT", "GRAPH_AUTH", "DEMO",
 	"STORE", "STORE_PATH", "COSMOS_ENDPOINT", "COSMOS_DATABASE", "COSMOS_KEY", "QUEUE",
 	"ServiceBusConnection__fullyQualifiedNamespace", "LOCAL_SCHEDULER", "NOTIFICATION_CLIENT_STATE",
-	"FUNCTIONS_WORKER_RUNTIME",
+	"FUNCTIONS_WORKER_RUNTIME", "WEBSITE_INSTANCE_ID", "GRAPH_APP_CLIENT_ID",
 }
 
 const defaultGraphEndpoint = "https://graph.microsoft.com"
@@ -87,7 +88,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		return def
 	}
 
-	c := Config{Hosted: getenv("FUNCTIONS_WORKER_RUNTIME") != ""}
+	// Flex Consumption does not expose FUNCTIONS_WORKER_RUNTIME to the
+	// process; WEBSITE_INSTANCE_ID is set on every Azure Functions instance.
+	c := Config{Hosted: getenv("FUNCTIONS_WORKER_RUNTIME") != "" || getenv("WEBSITE_INSTANCE_ID") != ""}
 
 	c.Port = 7071
 	if v := strings.TrimSpace(getenv("FUNCTIONS_CUSTOMHANDLER_PORT")); v != "" {

@@ -129,7 +129,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	a.cfg = cfg
 
-	clients, err := graph.NewClients(graph.Options{Endpoint: cfg.GraphEndpoint, Credential: credentialFunc(cfg)})
+	clients, err := graph.NewClients(graph.Options{Endpoint: cfg.GraphEndpoint, Credential: credentialFunc(cfg, getenv)})
 	if err != nil {
 		return err
 	}
@@ -222,16 +222,14 @@ func openStore(ctx context.Context, cfg Config) (store.Store, error) {
 	}
 }
 
-// credentialFunc returns per-tenant credentials for GRAPH_AUTH=azure:
-// DefaultAzureCredential pinned to the tenant (client secret, certificate or
-// workload identity from AZURE_* settings; managed identity for its home
-// tenant). GRAPH_AUTH=none sends no token.
-func credentialFunc(cfg Config) func(string) (azcore.TokenCredential, error) {
+// credentialFunc returns per-tenant credentials for GRAPH_AUTH=azure (see
+// graph.TenantCredential); GRAPH_AUTH=none sends no token.
+func credentialFunc(cfg Config, getenv func(string) string) func(string) (azcore.TokenCredential, error) {
 	if cfg.GraphAuth == "none" {
 		return nil
 	}
 	return func(tenantID string) (azcore.TokenCredential, error) {
-		return azidentity.NewDefaultAzureCredential(&azidentity.DefaultAzureCredentialOptions{TenantID: tenantID})
+		return graph.TenantCredential(tenantID, getenv)
 	}
 }
 

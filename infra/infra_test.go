@@ -30,6 +30,8 @@ var allowedAbsentSettings = map[string]string{
 	"STORE_PATH":                   "only the embedded store reads it; Azure runs STORE=cosmos",
 	"COSMOS_KEY":                   "must be absent: Cosmos DB is reached with the managed identity (checked in TestFunctionAppSettings)",
 	"GRAPH_ENDPOINT":               "optional: set only when the graphEndpoint parameter is given (checked in TestFunctionAppSettings)",
+	"WEBSITE_INSTANCE_ID":          "set by the Azure Functions platform on every instance",
+	"GRAPH_APP_CLIENT_ID":          "optional: only for monitoring tenants other than the identity's home tenant (infra/README.md)",
 	"FUNCTIONS_WORKER_RUNTIME":     "Flex Consumption rejects it as an app setting; functionAppConfig.runtime name 'custom' replaces it (checked in TestFunctionAppSettings)",
 }
 
