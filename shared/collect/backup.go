@@ -27,7 +27,7 @@ type backupState struct {
 // recorded as notLicensed (or forbidden), not as a crash.
 func Backup(ctx context.Context, c *graph.Client, log *slog.Logger) (*posture.Backup, posture.Sources) {
 	var st backupState
-	srcs := run(ctx, c, log.With(slog.String("collector", string(posture.AreaBackup))), backupSources(), &st)
+	srcs := run(ctx, c, collectorLog(log, posture.AreaBackup), backupSources(), &st)
 	return &posture.Backup{ServiceStatus: st.status, Policies: st.policies}, srcs
 }
 
@@ -77,7 +77,9 @@ func fetchBackupPolicies(ctx context.Context, r *reader, st *backupState) (int, 
 	b := r.c.SDK.Solutions().BackupRestore().ProtectionPolicies()
 	out := []posture.ProtectionPolicy{}
 	err := listPages(ctx, r, "list backup protection policies",
-		func(ctx context.Context) (models.ProtectionPolicyBaseCollectionResponseable, error) { return b.Get(ctx, nil) },
+		func(ctx context.Context) (models.ProtectionPolicyBaseCollectionResponseable, error) {
+			return b.Get(ctx, nil)
+		},
 		func(ctx context.Context, link string) (models.ProtectionPolicyBaseCollectionResponseable, error) {
 			return b.WithUrl(link).Get(ctx, nil)
 		},

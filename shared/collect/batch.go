@@ -12,8 +12,8 @@ import (
 
 	abstractions "github.com/microsoft/kiota-abstractions-go"
 	khttp "github.com/microsoft/kiota-http-go"
-	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
+	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 
 	"m365security/shared/graph"
 )
@@ -58,11 +58,10 @@ type batcher struct {
 	front []*batchCall // continuations and retries, sent first
 	back  []*batchCall // first requests, in the order added
 	spare []*batchCall // independent requests that fill batches last
-	sleep func(context.Context, time.Duration) error
 }
 
 func newBatcher(r *reader, op string) *batcher {
-	return &batcher{r: r, op: op, sleep: sleepCtx}
+	return &batcher{r: r, op: op}
 }
 
 // add queues a GET of url (relative to the version root).
@@ -111,7 +110,7 @@ func (b *batcher) run(ctx context.Context) error {
 		if pause > 0 {
 			// Graph throttles per app and tenant: after a throttled item
 			// nothing is sent until its Retry-After has passed.
-			if err := b.sleep(ctx, pause); err != nil {
+			if err := sleepCtx(ctx, pause); err != nil {
 				b.failAll(nil, wrap(b.op, err))
 				return wrap(b.op, err)
 			}
@@ -284,7 +283,8 @@ func timeOfRaw(v any) *time.Time {
 		return nil
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
+	if err != nil || t.Year() <= 1 {
+		// Intune writes 0001-01-01T00:00:00Z for "never".
 		return nil
 	}
 	t = t.UTC()

@@ -5,8 +5,8 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
+	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/stretchr/testify/require"
 
 	"m365security/shared/graphsim"

@@ -42,7 +42,7 @@ type devicesState struct {
 // list could not be read.
 func Devices(ctx context.Context, c *graph.Client, log *slog.Logger) (*posture.Devices, posture.Sources) {
 	var st devicesState
-	srcs := run(ctx, c, log.With(slog.String("collector", string(posture.AreaDevices))), deviceSources(), &st)
+	srcs := run(ctx, c, collectorLog(log, posture.AreaDevices), deviceSources(), &st)
 	out := &posture.Devices{Devices: st.devices}
 	for i := range out.Devices {
 		out.Devices[i].Protection = st.protection[out.Devices[i].ID]

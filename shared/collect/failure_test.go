@@ -3,6 +3,7 @@ package collect
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -24,8 +25,10 @@ func TestIdentitySourceFailuresStayIsolated(t *testing.T) {
 		check func(t *testing.T, id *posture.Identity)
 	}{
 		{
-			name:  "a 403 on conditional access policies fails them and skips group members",
-			fault: func(s *graphsim.Server) { s.ForceError("/identity/conditionalAccess/policies", graphsim.InsufficientPrivileges()) },
+			name: "a 403 on conditional access policies fails them and skips group members",
+			fault: func(s *graphsim.Server) {
+				s.ForceError("/identity/conditionalAccess/policies", graphsim.InsufficientPrivileges())
+			},
 			want: map[string]posture.SourceStatus{
 				posture.SrcConditionalAccess: posture.SourceForbidden,
 				posture.SrcGroupMembers:      posture.SourceSkipped,
@@ -38,8 +41,10 @@ func TestIdentitySourceFailuresStayIsolated(t *testing.T) {
 			},
 		},
 		{
-			name:  "a 403 on role assignments fails them and skips group members",
-			fault: func(s *graphsim.Server) { s.ForceError("/roleManagement/directory/roleAssignments", graphsim.InsufficientPrivileges()) },
+			name: "a 403 on role assignments fails them and skips group members",
+			fault: func(s *graphsim.Server) {
+				s.ForceError("/roleManagement/directory/roleAssignments", graphsim.InsufficientPrivileges())
+			},
 			want: map[string]posture.SourceStatus{
 				posture.SrcRoleAssignments: posture.SourceForbidden,
 				posture.SrcGroupMembers:    posture.SourceSkipped,
@@ -51,9 +56,11 @@ func TestIdentitySourceFailuresStayIsolated(t *testing.T) {
 			},
 		},
 		{
-			name:  "a tenant without P2 loses PIM but still reads every group",
-			fault: func(s *graphsim.Server) { s.ForceError("/roleManagement/directory/roleEligibilitySchedules", p2Required()) },
-			want:  map[string]posture.SourceStatus{posture.SrcRoleEligibility: posture.SourceNotLicensed},
+			name: "a tenant without P2 loses PIM but still reads every group",
+			fault: func(s *graphsim.Server) {
+				s.ForceError("/roleManagement/directory/roleEligibilitySchedules", p2Required())
+			},
+			want: map[string]posture.SourceStatus{posture.SrcRoleEligibility: posture.SourceNotLicensed},
 			check: func(t *testing.T, id *posture.Identity) {
 				require.Len(t, id.RoleAssignments, 3)
 				for _, a := range id.RoleAssignments {
@@ -74,9 +81,11 @@ func TestIdentitySourceFailuresStayIsolated(t *testing.T) {
 			},
 		},
 		{
-			name:  "a 403 on registration details leaves the users without registration",
-			fault: func(s *graphsim.Server) { s.ForceError("/reports/authenticationMethods", graphsim.InsufficientPrivileges()) },
-			want:  map[string]posture.SourceStatus{posture.SrcRegistrationDetails: posture.SourceForbidden},
+			name: "a 403 on registration details leaves the users without registration",
+			fault: func(s *graphsim.Server) {
+				s.ForceError("/reports/authenticationMethods", graphsim.InsufficientPrivileges())
+			},
+			want: map[string]posture.SourceStatus{posture.SrcRegistrationDetails: posture.SourceForbidden},
 			check: func(t *testing.T, id *posture.Identity) {
 				require.Len(t, id.Users, 8)
 				for _, u := range id.Users {
@@ -96,6 +105,17 @@ func TestIdentitySourceFailuresStayIsolated(t *testing.T) {
 			},
 		},
 		{
+			name:  "a refused $batch envelope fails group members only",
+			fault: func(s *graphsim.Server) { s.ForceError("/$batch", graphsim.InsufficientPrivileges()) },
+			want:  map[string]posture.SourceStatus{posture.SrcGroupMembers: posture.SourceForbidden},
+			check: func(t *testing.T, id *posture.Identity) {
+				for _, g := range id.Groups {
+					require.False(t, g.Complete, "group %s", g.ID)
+				}
+				require.NotEmpty(t, id.Policies)
+			},
+		},
+		{
 			name:  "a 403 on users fails them and skips sign-in activity",
 			fault: func(s *graphsim.Server) { s.ForceError("/users", graphsim.InsufficientPrivileges()) },
 			want: map[string]posture.SourceStatus{
@@ -108,9 +128,11 @@ func TestIdentitySourceFailuresStayIsolated(t *testing.T) {
 			},
 		},
 		{
-			name:  "a 403 on security defaults leaves enforcement unknown, not disabled",
-			fault: func(s *graphsim.Server) { s.ForceError("/policies/identitySecurityDefaults", graphsim.InsufficientPrivileges()) },
-			want:  map[string]posture.SourceStatus{posture.SrcSecurityDefaults: posture.SourceForbidden},
+			name: "a 403 on security defaults leaves enforcement unknown, not disabled",
+			fault: func(s *graphsim.Server) {
+				s.ForceError("/policies/identitySecurityDefaults", graphsim.InsufficientPrivileges())
+			},
+			want: map[string]posture.SourceStatus{posture.SrcSecurityDefaults: posture.SourceForbidden},
 			check: func(t *testing.T, id *posture.Identity) {
 				require.Nil(t, id.SecurityDefaultsEnabled)
 				require.NotNil(t, id.Authorization)
@@ -165,4 +187,19 @@ func TestSignInActivityFallsBack(t *testing.T) {
 			require.NotEmpty(t, mustSource(t, srcs, posture.SrcSignInActivity).Reason)
 		})
 	}
+}
+
+func TestIdentityHonoursCancellation(t *testing.T) {
+	_, c := newTestServer(t, smallTenant(), graphsim.Options{Latency: 300 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	id, srcs := Identity(ctx, c, discardLogger())
+	require.Less(t, time.Since(start), 2*time.Second, "a cancelled run returns without waiting for Graph")
+	for _, s := range srcs {
+		require.Equal(t, posture.SourceFailed, s.Status, "source %s", s.Name)
+		require.Contains(t, s.Reason, "cancelled", "source %s", s.Name)
+	}
+	require.Nil(t, id.Users)
+	require.Nil(t, id.Policies)
 }

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"m365security/shared/graph"
 	"m365security/shared/posture"
 )
 
@@ -56,7 +55,7 @@ type memberRead struct {
 // A group whose members could not all be read has Complete false and makes
 // the source fail. A group Graph no longer knows (404: a policy still
 // naming a deleted group) has no members and is complete. Display names
-// come from /groups?$filter=id eq ... in the same batches; a name that
+// come from /groups?$filter=id eq ... or ..., filling the batches; a name that
 // could not be read is left empty and noted in the reason of an otherwise
 // ok source.
 func fetchGroupMembers(ctx context.Context, r *reader, st *identityState) (int, error) {
@@ -116,6 +115,7 @@ func fetchGroupMembers(ctx context.Context, r *reader, st *identityState) (int, 
 // next page.
 func (m *memberRead) handler(b *batcher, base string) func(batchResult) {
 	var h func(batchResult)
+	prev := ""
 	h = func(res batchResult) {
 		switch {
 		case res.Err != nil && res.Status == 404:
@@ -136,9 +136,13 @@ func (m *memberRead) handler(b *batcher, base string) func(batchResult) {
 		}
 		next, err := nextLinkOf(base, res.Body)
 		switch {
+		case err == nil && next != "" && next == prev:
+			err = errors.New("Graph returned the same nextLink twice: " + next)
+			fallthrough
 		case err != nil:
-			m.err = graph.StatusError("read members of group "+m.group.ID, 0, "", err.Error())
+			m.err = fmt.Errorf("read members of group %s: %w", m.group.ID, err)
 		case next != "":
+			prev = next
 			b.follow(next, h)
 		default:
 			m.group.Complete = true

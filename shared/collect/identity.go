@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/microsoftgraph/msgraph-sdk-go/domains"
-	"github.com/microsoftgraph/msgraph-sdk-go/identity"
 	"github.com/microsoftgraph/msgraph-sdk-go/identityprotection"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/policies"
@@ -83,7 +82,7 @@ type identityState struct {
 // never empty.
 func Identity(ctx context.Context, c *graph.Client, log *slog.Logger) (*posture.Identity, posture.Sources) {
 	var st identityState
-	srcs := run(ctx, c, log.With(slog.String("collector", string(posture.AreaIdentity))), identitySources(), &st)
+	srcs := run(ctx, c, collectorLog(log, posture.AreaIdentity), identitySources(), &st)
 	return st.identity(srcs), srcs
 }
 
@@ -190,7 +189,8 @@ func (st *identityState) identity(srcs posture.Sources) *posture.Identity {
 	// Eligible assignments only complete the list: without the active ones
 	// the list would read as "these are all the admins", so it stays nil.
 	if st.assignments != nil {
-		id.RoleAssignments = append(st.assignments, st.eligible...)
+		id.RoleAssignments = append(make([]posture.RoleAssignment, 0, len(st.assignments)+len(st.eligible)), st.assignments...)
+		id.RoleAssignments = append(id.RoleAssignments, st.eligible...)
 	}
 	return id
 }
@@ -297,7 +297,9 @@ func fetchRegistrations(ctx context.Context, r *reader, st *identityState) (int,
 	}
 	out := map[string]*posture.Registration{}
 	err := listPages(ctx, r, "list userRegistrationDetails",
-		func(ctx context.Context) (models.UserRegistrationDetailsCollectionResponseable, error) { return b.Get(ctx, cfg) },
+		func(ctx context.Context) (models.UserRegistrationDetailsCollectionResponseable, error) {
+			return b.Get(ctx, cfg)
+		},
 		func(ctx context.Context, link string) (models.UserRegistrationDetailsCollectionResponseable, error) {
 			return b.WithUrl(link).Get(ctx, nil)
 		},
@@ -341,7 +343,7 @@ func fetchPolicies(ctx context.Context, r *reader, st *identityState) (int, erro
 	out := []posture.CAPolicy{}
 	err := listPages(ctx, r, "list conditional access policies",
 		func(ctx context.Context) (models.ConditionalAccessPolicyCollectionResponseable, error) {
-			return b.Get(ctx, &identity.ConditionalAccessPoliciesRequestBuilderGetRequestConfiguration{})
+			return b.Get(ctx, nil)
 		},
 		func(ctx context.Context, link string) (models.ConditionalAccessPolicyCollectionResponseable, error) {
 			return b.WithUrl(link).Get(ctx, nil)
@@ -448,21 +450,29 @@ func convertNamedLocation(l models.NamedLocationable) posture.NamedLocation {
 	return out
 }
 
-// roleList is what the active and eligible role sources read.
+// roleList is what the active and eligible role sources read. The
+// principal is expanded only to tell groups from users and service
+// principals: a group holding a role needs its members read.
 type roleList struct {
 	items  []posture.RoleAssignment
-	groups []string // principals that are groups
+	groups []string // principals that are groups, each once
+	seen   map[string]bool
 }
 
 func (rl *roleList) add(kind string, principalID, roleID, scope *string, principal models.DirectoryObjectable) {
+	id := deref(principalID)
 	rl.items = append(rl.items, posture.RoleAssignment{
-		PrincipalID:      deref(principalID),
+		PrincipalID:      id,
 		RoleDefinitionID: deref(roleID),
 		DirectoryScopeID: deref(scope),
 		Kind:             kind,
 	})
-	if isGroup(principal) && !slices.Contains(rl.groups, deref(principalID)) {
-		rl.groups = append(rl.groups, deref(principalID))
+	if isGroup(principal) && !rl.seen[id] {
+		if rl.seen == nil {
+			rl.seen = map[string]bool{}
+		}
+		rl.seen[id] = true
+		rl.groups = append(rl.groups, id)
 	}
 }
 
@@ -485,7 +495,9 @@ func fetchAssignments(ctx context.Context, r *reader, st *identityState) (int, e
 	}
 	rl := roleList{items: []posture.RoleAssignment{}}
 	err := listPages(ctx, r, "list role assignments",
-		func(ctx context.Context) (models.UnifiedRoleAssignmentCollectionResponseable, error) { return b.Get(ctx, cfg) },
+		func(ctx context.Context) (models.UnifiedRoleAssignmentCollectionResponseable, error) {
+			return b.Get(ctx, cfg)
+		},
 		func(ctx context.Context, link string) (models.UnifiedRoleAssignmentCollectionResponseable, error) {
 			return b.WithUrl(link).Get(ctx, nil)
 		},
@@ -537,7 +549,9 @@ func fetchDefinitions(ctx context.Context, r *reader, st *identityState) (int, e
 	}
 	out := []posture.RoleDefinition{}
 	err := listPages(ctx, r, "list role definitions",
-		func(ctx context.Context) (models.UnifiedRoleDefinitionCollectionResponseable, error) { return b.Get(ctx, cfg) },
+		func(ctx context.Context) (models.UnifiedRoleDefinitionCollectionResponseable, error) {
+			return b.Get(ctx, cfg)
+		},
 		func(ctx context.Context, link string) (models.UnifiedRoleDefinitionCollectionResponseable, error) {
 			return b.WithUrl(link).Get(ctx, nil)
 		},

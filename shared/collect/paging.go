@@ -3,6 +3,7 @@ package collect
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -25,6 +26,7 @@ func listPages[P pager](ctx context.Context, r *reader, op string,
 	first func(context.Context) (P, error), next func(context.Context, string) (P, error), each func(P) error,
 ) error {
 	page, err := first(ctx)
+	prev := ""
 	for {
 		r.sent(1, 1)
 		if err != nil {
@@ -40,6 +42,12 @@ func listPages[P pager](ctx context.Context, r *reader, op string,
 		if link == nil || *link == "" {
 			return nil
 		}
+		// A service that hands back the page just read would otherwise be
+		// paged forever.
+		if *link == prev {
+			return fmt.Errorf("%s: Graph returned the same nextLink twice: %s", op, *link)
+		}
+		prev = *link
 		if err := ctx.Err(); err != nil {
 			return wrap(op, err)
 		}

@@ -221,6 +221,14 @@ func logSource(ctx context.Context, log *slog.Logger, s posture.Source, roundTri
 	log.LogAttrs(ctx, level, "graph source read", attrs...)
 }
 
+// collectorLog names the collector on every line; a nil logger discards.
+func collectorLog(log *slog.Logger, area posture.Area) *slog.Logger {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return log.With(slog.String("collector", string(area)))
+}
+
 // wrap classifies an error from an SDK call. graph.Wrap handles Graph's
 // ODataError; calls without an error mapping (the $batch envelope) fail
 // with a plain kiota ApiError, which still carries the HTTP status.

@@ -99,9 +99,9 @@ func TestRunner(t *testing.T) {
 			want: map[string]posture.SourceStatus{"a": posture.SourceFailed, "b": posture.SourceFailed},
 		},
 		{
-			name: "a fetch with a note is ok and keeps the note",
-			srcs: []source[fakeState]{fakeSource("a", nil, func(context.Context) (int, error) { return 3, &okWithNote{note: "2 names missing"} })},
-			want: map[string]posture.SourceStatus{"a": posture.SourceOK},
+			name:    "a fetch with a note is ok and keeps the note",
+			srcs:    []source[fakeState]{fakeSource("a", nil, func(context.Context) (int, error) { return 3, &okWithNote{note: "2 names missing"} })},
+			want:    map[string]posture.SourceStatus{"a": posture.SourceOK},
 			reasons: map[string]string{"a": "2 names missing"},
 		},
 	}

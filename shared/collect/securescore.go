@@ -27,7 +27,7 @@ type secureScoreState struct {
 // it) and the control profiles that describe the improvement actions.
 func SecureScore(ctx context.Context, c *graph.Client, log *slog.Logger) (*posture.SecureScore, posture.Sources) {
 	var st secureScoreState
-	srcs := run(ctx, c, log.With(slog.String("collector", string(posture.AreaSecureScore))), secureScoreSources(), &st)
+	srcs := run(ctx, c, collectorLog(log, posture.AreaSecureScore), secureScoreSources(), &st)
 	return &posture.SecureScore{Scores: st.scores, Profiles: st.profiles}, srcs
 }
 
