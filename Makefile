@@ -37,7 +37,7 @@ $(COSMOS_TOOLS)/node_modules/.package-lock.json: $(COSMOS_TOOLS)/package.json $(
 test: test-tools lint
 	$(GO) test -count=1 -timeout 20m ./...
 
-bench: test-tools
+bench: test-tools build
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./...
 
 lint:

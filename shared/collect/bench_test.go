@@ -20,7 +20,9 @@ import (
 // requests/op counts Graph requests (plain requests and $batch items) as the
 // simulator saw them; min-requests is the fewest the paging allows;
 // http-requests/op counts round trips ($batch envelopes once); retained-B/user
-// is the heap the returned section holds per user (or device).
+// is the heap the returned section holds per user (or device); peak-RSS-MB
+// is the process's peak resident size during one more run and
+// peak-RSS-rise-MB how far it rose above the resident size before that run.
 
 func BenchmarkIdentity1k(b *testing.B)   { benchmarkIdentity(b, 1_000) }
 func BenchmarkIdentity10k(b *testing.B)  { benchmarkIdentity(b, 10_000) }
@@ -70,6 +72,9 @@ func benchmarkIdentity(b *testing.B, users int) {
 	b.ReportMetric(float64(stats.HTTPRequests), "http-requests/op")
 	kept := retainedBytes(func() any { id, _ := Identity(ctx, c, discardLogger()); return id })
 	b.ReportMetric(kept/float64(users), "retained-B/user")
+	peak, delta := peakRSS(b, func() { _, _ = Identity(ctx, c, discardLogger()) })
+	b.ReportMetric(peak/(1<<20), "peak-RSS-MB")
+	b.ReportMetric(delta/(1<<20), "peak-RSS-rise-MB")
 }
 
 func benchmarkDevices(b *testing.B, devices int) {
@@ -92,6 +97,9 @@ func benchmarkDevices(b *testing.B, devices int) {
 	b.ReportMetric(float64(stats.HTTPRequests), "http-requests/op")
 	kept := retainedBytes(func() any { d, _ := Devices(ctx, c, discardLogger()); return d })
 	b.ReportMetric(kept/float64(devices), "retained-B/device")
+	peak, delta := peakRSS(b, func() { _, _ = Devices(ctx, c, discardLogger()) })
+	b.ReportMetric(peak/(1<<20), "peak-RSS-MB")
+	b.ReportMetric(delta/(1<<20), "peak-RSS-rise-MB")
 }
 
 // BenchmarkPaging compares the two ways to follow nextLinks over 10k users:

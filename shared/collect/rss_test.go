@@ -1,0 +1,58 @@
+package collect
+
+import (
+	"bufio"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// peakRSS runs f and returns the process's peak resident set size during f
+// and how far it rose above the resident size before f, both in bytes. It
+// resets the kernel's high-water mark first (writing 5 to clear_refs), so the
+// peak belongs to f; it returns -1s where /proc does not allow that. The
+// simulator serves from the same process, so the delta includes its encoding
+// buffers: an upper bound on the collector's own peak.
+func peakRSS(tb testing.TB, f func()) (peak, delta float64) {
+	tb.Helper()
+	runtime.GC()
+	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+		f()
+		return -1, -1
+	}
+	before := procStatus("VmRSS")
+	f()
+	peak = procStatus("VmHWM")
+	if peak < 0 || before < 0 {
+		return -1, -1
+	}
+	return peak, peak - before
+}
+
+// procStatus reads a kB field of /proc/self/status in bytes.
+func procStatus(field string) float64 {
+	fh, err := os.Open("/proc/self/status")
+	if err != nil {
+		return -1
+	}
+	defer fh.Close()
+	s := bufio.NewScanner(fh)
+	for s.Scan() {
+		line := s.Text()
+		if !strings.HasPrefix(line, field+":") {
+			continue
+		}
+		f := strings.Fields(strings.TrimPrefix(line, field+":"))
+		if len(f) == 0 {
+			return -1
+		}
+		kb, err := strconv.ParseFloat(f[0], 64)
+		if err != nil {
+			return -1
+		}
+		return kb * 1024
+	}
+	return -1
+}
