@@ -42,9 +42,22 @@ var Catalogue = []Control{
 		Rationale:   "Identity Protection marks users high risk when their credentials are likely compromised.",
 		Remediation: "Create an enabled Conditional Access policy for all users and all cloud apps with user risk 'High', granting 'Block access'. Requires Entra ID P2.",
 		Reference:   scuba,
-		Rule: policyRule{what: "blocks high-risk users", match: func(p posture.CAPolicy) bool {
-			return blocks(p) && has(p.UserRiskLevels, "high")
-		}}.eval,
+		Rule: func(in Input) Outcome {
+			o := policyRule{what: "blocks high-risk users", match: func(p posture.CAPolicy) bool {
+				return blocks(p) && has(p.UserRiskLevels, "high")
+			}}.eval(in)
+			// Who is at risk now shows what the missing block leaves open.
+			if risky := in.Identity.Identity.RiskyUsers; risky != nil {
+				high := 0
+				for _, u := range risky {
+					if u.RiskLevel == "high" {
+						high++
+					}
+				}
+				o.Evidence["usersAtRisk"], o.Evidence["usersAtHighRisk"] = len(risky), high
+			}
+			return o
+		},
 	},
 	{
 		ID: "MS.AAD.2.3v1", Title: "Sign-ins detected as high risk are blocked", Severity: High, Area: posture.AreaIdentity,

@@ -14,8 +14,6 @@ type Directory struct {
 	groupRoles map[string][]string
 	// rolesKnown is false when role assignments were not collected.
 	rolesKnown bool
-	// groupsKnown is false when the group-members source failed outright.
-	groupsKnown bool
 }
 
 type groupBits struct {
@@ -33,8 +31,6 @@ func NewDirectory(id *Identity, src Sources) *Directory {
 		d.userIdx[strings.ToLower(u.ID)] = i
 	}
 	words := (len(id.Users) + 63) / 64
-	gs, gOK := src.Get(SrcGroupMembers)
-	d.groupsKnown = gOK && (gs.Status == SourceOK || len(id.Groups) > 0)
 	for _, g := range id.Groups {
 		gb := &groupBits{name: g.DisplayName, bits: make([]uint64, words), complete: g.Complete}
 		for _, m := range g.MemberIDs {
@@ -70,7 +66,9 @@ func NewDirectory(id *Identity, src Sources) *Directory {
 	return d
 }
 
-// InGroup answers whether the user is a transitive member of the group.
+// InGroup answers whether the user is a transitive member of the group. A
+// group that was not read (its source failed) or was read only in part
+// answers Maybe for users not found in it.
 func (d *Directory) InGroup(userID, groupID string) Tri {
 	g, ok := d.groups[strings.ToLower(groupID)]
 	if !ok {
@@ -130,9 +128,4 @@ func (d *Directory) HasRole(userID, templateID string) Tri {
 		}
 	}
 	return result
-}
-
-// RolesOf lists the role template ids the user holds directly.
-func (d *Directory) RolesOf(userID string) []string {
-	return d.roles[strings.ToLower(userID)]
 }
