@@ -64,7 +64,7 @@ func startHarness(t *testing.T, extra ...string) *harness {
 			t.Error("handler did not shut down")
 		}
 	}}
-	t.Cleanup(h.stop)
+	t.Cleanup(func() { h.stop() })
 	var health map[string]string
 	h.getJSON(t, "/api/health", http.StatusOK, &health)
 	require.Equal(t, "ok", health["status"])
@@ -367,4 +367,24 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.Buffer.String()
+}
+
+func TestShutdownDrainsQueuedWork(t *testing.T) {
+	storePath := filepath.Join(t.TempDir(), "store.db")
+	h := startHarness(t, "STORE_PATH", storePath)
+	body := `{"value":[{"subscriptionId":"s","clientState":"test-client-state-value","changeType":"updated","resource":"Users/u","tenantId":"` + h.tenant + `","resourceData":{"id":"u"}}]}`
+	code, _, b := h.do(t, "POST", "/api/notifications", []byte(body), "Content-Type", "application/json")
+	require.Equal(t, http.StatusAccepted, code, string(b))
+	// Stop at once: the queued notification (an identity assessment) must be
+	// delivered before the process exits, not dropped.
+	h.stop()
+	h.stop = func() {}
+
+	h2 := startHarness(t, "STORE_PATH", storePath)
+	var hist struct {
+		History []struct{ Area string } `json:"history"`
+	}
+	h2.getJSON(t, "/api/metrics/history?tenant="+h2.tenant, http.StatusOK, &hist)
+	require.Len(t, hist.History, 1, "the queued work ran before shutdown")
+	require.Equal(t, "identity", hist.History[0].Area)
 }
