@@ -150,9 +150,9 @@ const resyncDebounce = 15 * time.Minute
 // so an exclusion added to a policy or a new admin shows within minutes.
 func (a *app) processChangeNotification(ctx context.Context, inv invoke.Invocation, m invoke.Message) error {
 	var cm changeMessage
-	dec := json.NewDecoder(strings.NewReader(string(m.Body)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&cm); err != nil {
+	// Unknown fields are tolerated: a newer producer may add some while an
+	// older consumer drains the queue during a deployment.
+	if err := json.Unmarshal(m.Body, &cm); err != nil {
 		return fmt.Errorf("message body is not a change message: %w", err)
 	}
 	if !a.tenants[cm.TenantID] {
