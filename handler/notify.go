@@ -161,7 +161,9 @@ func (a *app) processChangeNotification(ctx context.Context, inv invoke.Invocati
 	log := inv.Log.With("tenant_id", cm.TenantID, "kind", cm.Kind)
 	switch {
 	case cm.Kind == "lifecycle" && cm.LifecycleEvent == "reauthorizationRequired":
-		log.Info("subscription needs reauthorization; the renewer handles it on its next run", "subscription_id", cm.SubscriptionID)
+		// No subscription renewer runs yet (README): say so where an
+		// operator will look, rather than imply it is handled.
+		log.Warn("subscription needs reauthorization and no renewer is deployed; renew it or it will stop delivering", "subscription_id", cm.SubscriptionID)
 		return nil
 	case cm.Kind == "lifecycle" && (cm.LifecycleEvent == "missed" || cm.LifecycleEvent == "subscriptionRemoved"):
 		// Changes may have been lost: resynchronise now, no debounce.

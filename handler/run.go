@@ -305,7 +305,7 @@ func deliverLocal(ctx context.Context, mux http.Handler, f hostmeta.Function, d 
 		Body: d.Message.Body, MessageID: d.Message.ID, ContentType: d.Message.ContentType, Subject: d.Message.Subject,
 		CorrelationID: d.Message.CorrelationID, LockToken: d.LockToken, DeliveryCount: d.DeliveryCount,
 		SequenceNumber: d.SequenceNumber, EnqueuedTime: d.EnqueuedTime, ApplicationProperties: d.Message.Properties,
-	}, time.Now(), newGUID())
+	}, time.Now(), invoke.NewGUID())
 	if err != nil {
 		return err
 	}
@@ -323,7 +323,7 @@ type storeParker struct{ s store.Store }
 const systemTenant = "_system"
 
 func (p storeParker) Park(ctx context.Context, m invoke.Parked) error {
-	d, err := store.Encode(store.Doc{Kind: store.KindParked, TenantID: systemTenant, ID: newGUID(), Time: m.ParkedAt,
+	d, err := store.Encode(store.Doc{Kind: store.KindParked, TenantID: systemTenant, ID: invoke.NewGUID(), Time: m.ParkedAt,
 		Attrs: map[string]string{"function": m.Function}}, m)
 	if err != nil {
 		return err

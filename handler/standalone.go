@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"errors"
-	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -23,7 +21,7 @@ import (
 func invokeLocal(ctx context.Context, mux http.Handler, function string, body []byte) (int, []byte) {
 	req := httptest.NewRequest(http.MethodPost, "/"+function, bytes.NewReader(body)).WithContext(ctx)
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Azure-Functions-InvocationId", newGUID())
+	req.Header.Set("X-Azure-Functions-InvocationId", invoke.NewGUID())
 	req.Header.Set("User-Agent", "m365security-standalone/"+version)
 	rec := httptest.NewRecorder()
 	mux.ServeHTTP(rec, req)
@@ -122,7 +120,7 @@ func (s *scheduler) loop(ctx context.Context, t timerSpec) {
 // fire runs one invocation to completion; shutdown does not cancel it, it
 // is drained.
 func (s *scheduler) fire(ctx context.Context, t timerSpec, now, last time.Time, pastDue bool) time.Time {
-	body, err := invoke.TimerEnvelope(t.fn.Name, t.binding, now, last, t.schedule.Next(now), pastDue, newGUID())
+	body, err := invoke.TimerEnvelope(t.fn.Name, t.binding, now, last, t.schedule.Next(now), pastDue, invoke.NewGUID())
 	if err != nil {
 		s.log.Error("build timer envelope", "function", t.fn.Name, "error", err.Error())
 		return last
@@ -142,14 +140,6 @@ func (s *scheduler) fire(ctx context.Context, t timerSpec, now, last time.Time, 
 		s.log.Error("record timer state", "function", t.fn.Name, "error", err.Error())
 	}
 	return now
-}
-
-func newGUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
 var indexPage = template.Must(template.New("index").Parse(`<!doctype html>

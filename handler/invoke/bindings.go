@@ -134,8 +134,9 @@ func (r Request) DecodeMessage(name string) (Message, error) {
 	return m, nil
 }
 
-// hostTimeLayout is how the host writes EnqueuedTimeUtc: no zone, UTC implied,
-// up to 7 fractional digits (.NET ticks).
+// hostTimeLayout is how the host writes zone-less times such as
+// EnqueuedTimeUtc: UTC implied, up to 7 fractional digits (.NET ticks). The
+// envelope encoders write it the same way.
 const hostTimeLayout = "2006-01-02T15:04:05.9999999"
 
 // enqueuedTime prefers the zoned EnqueuedTime (extension 5.x) and falls back to
@@ -191,9 +192,6 @@ func isReservedMeta(k string) bool {
 	return false
 }
 
-// envelopeTimeLayout writes times as .NET does: at most 7 fractional digits.
-const envelopeTimeLayout = "2006-01-02T15:04:05.9999999"
-
 // quoted renders a metadata string the way the host does: JSON-serialised
 // once more, so the envelope carries "\"value\"".
 func quoted(s string) json.RawMessage {
@@ -241,8 +239,8 @@ func MessageEnvelope(function, binding string, m Message, now time.Time, randGUI
 		"SequenceNumber":  plain(strconv.FormatInt(m.SequenceNumber, 10)),
 		"MessageId":       quoted(m.MessageID),
 		"LockToken":       quoted(m.LockToken),
-		"EnqueuedTimeUtc": plain(m.EnqueuedTime.UTC().Format(envelopeTimeLayout)),
-		"EnqueuedTime":    plain(m.EnqueuedTime.UTC().Format(envelopeTimeLayout + "+00:00")),
+		"EnqueuedTimeUtc": plain(m.EnqueuedTime.UTC().Format(hostTimeLayout)),
+		"EnqueuedTime":    plain(m.EnqueuedTime.UTC().Format(hostTimeLayout + "+00:00")),
 		"sys":             sysJSON(function, now, randGUID),
 	}
 	if m.ContentType != "" {

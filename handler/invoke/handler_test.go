@@ -267,7 +267,8 @@ func TestHandlerGeneratesAnInvocationIDWhenTheHeaderIsMissing(t *testing.T) {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	require.Equal(t, http.StatusOK, rec.Code)
-	require.Len(t, id, 32)
+	// Shaped like the host's own ids, a version-4 GUID.
+	require.Regexp(t, `^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`, id)
 }
 
 // errReader fails mid-body, like a connection the host dropped.

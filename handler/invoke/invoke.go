@@ -3,7 +3,6 @@ package invoke
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -165,7 +164,7 @@ func handle(function string, base *slog.Logger, do work) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Azure-Functions-InvocationId")
 		if id == "" {
-			id = newInvocationID()
+			id = NewGUID()
 		}
 		logs := &collector{}
 		log := slog.New(teeHandler{next: base.Handler(), c: logs}).With("invocation_id", id, "function", function)
@@ -236,12 +235,15 @@ func codeFor(status int) string {
 	}
 }
 
-// newInvocationID stands in for the host's header when a caller (a test, a
-// manual POST) sends none, so log lines still correlate.
-func newInvocationID() string {
+// NewGUID returns a random (version 4) GUID: it stands in for the host's
+// invocation id when a caller (a test, a manual POST, the standalone
+// runtime) sends none, so log lines still correlate.
+func NewGUID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
 // truncate cuts s to at most n bytes without splitting a UTF-8 sequence.

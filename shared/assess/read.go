@@ -154,7 +154,7 @@ type ControlsView struct {
 // exceptions and targets in force now.
 func (s *Service) Controls(ctx context.Context, tenantID string) (ControlsView, error) {
 	now := s.now().UTC()
-	in, exceptions, err := s.input(ctx, tenantID, now)
+	in, exceptions, err := s.input(ctx, tenantID, now, nil)
 	if err != nil {
 		return ControlsView{}, err
 	}

@@ -203,7 +203,10 @@ func putRetry(ctx context.Context, s store.Store, d store.Doc, mode store.WriteM
 // recordHistory stores the small per-snapshot history point: metrics and
 // the statuses of this area's controls as they evaluate now.
 func (s *Service) recordHistory(ctx context.Context, snap posture.Snapshot) error {
-	in, exceptions, err := s.input(ctx, snap.TenantID, snap.TakenAt)
+	// Only this area's controls are recorded, so only this snapshot is
+	// needed: reading it back would cost a round trip and, on Cosmos with
+	// session consistency, could return the previous version.
+	in, exceptions, err := s.input(ctx, snap.TenantID, snap.TakenAt, &snap)
 	if err != nil {
 		return err
 	}
@@ -248,14 +251,21 @@ func (s *Service) Latest(ctx context.Context, tenantID string, area posture.Area
 	return &snap, nil
 }
 
-// input gathers what controls need at time at: the latest snapshot of each
-// area, restore tests, incidents, targets and exceptions.
-func (s *Service) input(ctx context.Context, tenantID string, at time.Time) (controls.Input, []controls.Exception, error) {
+// input gathers what controls need at time at: restore tests, incidents,
+// targets, exceptions, and either the one snapshot given (for its area) or
+// the latest snapshot of every area at or before at.
+func (s *Service) input(ctx context.Context, tenantID string, at time.Time, only *posture.Snapshot) (controls.Input, []controls.Exception, error) {
 	in := controls.Input{AsOf: at}
 	for _, a := range posture.Areas {
-		snap, err := s.Latest(ctx, tenantID, a, at)
-		if err != nil {
-			return in, nil, err
+		var snap *posture.Snapshot
+		switch {
+		case only != nil && only.Area == a:
+			snap = only
+		case only == nil:
+			var err error
+			if snap, err = s.Latest(ctx, tenantID, a, at); err != nil {
+				return in, nil, err
+			}
 		}
 		switch a {
 		case posture.AreaIdentity:

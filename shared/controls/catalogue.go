@@ -269,7 +269,7 @@ func mfaAllUsers(in Input) Outcome {
 	}
 	o := policyRule{what: "requires MFA", match: func(p posture.CAPolicy) bool {
 		return (has(p.BuiltInControls, "mfa") || p.AuthStrengthID != "") && len(p.SignInRiskLevels) == 0 && len(p.UserRiskLevels) == 0 &&
-			(len(p.ClientAppTypes) == 0 || has(p.ClientAppTypes, "all") || (has(p.ClientAppTypes, "browser") && has(p.ClientAppTypes, "mobileAppsAndDesktopClients")))
+			p.AllClientApps()
 	}}.eval(in)
 	o.Evidence["securityDefaultsEnabled"] = id.SecurityDefaultsEnabled
 	return o

@@ -32,9 +32,7 @@ func isPhishingResistant(p posture.CAPolicy) bool {
 	return true
 }
 
-func has(list []string, s string) bool {
-	return slices.ContainsFunc(list, func(v string) bool { return strings.EqualFold(v, s) })
-}
+var has = posture.ContainsFold
 
 // allApps: every cloud app with none excluded; a policy that skips apps
 // leaves them open.

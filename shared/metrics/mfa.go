@@ -2,7 +2,6 @@ package metrics
 
 import (
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -23,25 +22,18 @@ type MFA struct {
 // client app types, and no condition that narrows when it applies.
 func EnforcesMFA(p posture.CAPolicy) bool {
 	return p.State == posture.PolicyEnabled &&
-		hasFold(p.IncludeApplications, "All") &&
-		(hasFold(p.BuiltInControls, "mfa") || p.AuthStrengthID != "") &&
-		allClientApps(p.ClientAppTypes) &&
+		posture.ContainsFold(p.IncludeApplications, "All") &&
+		(posture.ContainsFold(p.BuiltInControls, "mfa") || p.AuthStrengthID != "") &&
+		p.AllClientApps() &&
 		len(p.IncludeLocations) == 0 && len(p.ExcludeLocations) == 0 &&
 		len(p.IncludePlatforms) == 0 && len(p.ExcludePlatforms) == 0 &&
 		!p.HasDeviceFilter && len(p.SignInRiskLevels) == 0 && len(p.UserRiskLevels) == 0
 }
 
-// allClientApps: empty or "all", or both modern client types (legacy clients
-// cannot do MFA, so omitting them does not narrow enforcement).
-func allClientApps(types []string) bool {
-	return len(types) == 0 || hasFold(types, "all") ||
-		(hasFold(types, "browser") && hasFold(types, "mobileAppsAndDesktopClients"))
-}
-
 // Scope answers whether a policy applies to a user, with the exclusions that
 // matched. Population users are members, so guest targeting never matches.
 func Scope(p posture.CAPolicy, userID string, dir *posture.Directory) (applies posture.Tri, excluded []posture.Exclusion) {
-	include := posture.TriOf(hasFold(p.IncludeUsers, "All") || hasFold(p.IncludeUsers, userID))
+	include := posture.TriOf(posture.ContainsFold(p.IncludeUsers, "All") || posture.ContainsFold(p.IncludeUsers, userID))
 	for _, g := range p.IncludeGroups {
 		include = include.Or(dir.InGroup(userID, g))
 	}
@@ -51,7 +43,7 @@ func Scope(p posture.CAPolicy, userID string, dir *posture.Directory) (applies p
 	if include == posture.No {
 		return posture.No, nil
 	}
-	exclude := posture.TriOf(hasFold(p.ExcludeUsers, userID))
+	exclude := posture.TriOf(posture.ContainsFold(p.ExcludeUsers, userID))
 	if exclude == posture.Yes {
 		excluded = append(excluded, posture.Exclusion{PolicyID: p.ID, PolicyName: p.DisplayName, Via: "user"})
 	}
@@ -244,8 +236,4 @@ func count(t posture.Tri) int {
 		return 1
 	}
 	return 0
-}
-
-func hasFold(list []string, s string) bool {
-	return slices.ContainsFunc(list, func(v string) bool { return strings.EqualFold(v, s) })
 }

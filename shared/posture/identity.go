@@ -1,6 +1,9 @@
 package posture
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Identity is what the identity collector reads from Entra ID: the tenant's
 // users with their MFA registration, the policies that decide enforcement,
@@ -182,3 +185,23 @@ const (
 	SrcBackupService       = "backupRestore"
 	SrcBackupPolicies      = "protectionPolicies"
 )
+
+// ContainsFold reports whether list holds s, ignoring case: Graph returns
+// ids and enumeration values in whatever case they were written.
+func ContainsFold(list []string, s string) bool {
+	for _, v := range list {
+		if strings.EqualFold(v, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// AllClientApps reports whether the policy applies to every client app type
+// that can do MFA: no condition, "all", or both modern client types (legacy
+// clients cannot do MFA, so leaving them out does not narrow an MFA grant).
+func (p CAPolicy) AllClientApps() bool {
+	t := p.ClientAppTypes
+	return len(t) == 0 || ContainsFold(t, "all") ||
+		(ContainsFold(t, "browser") && ContainsFold(t, "mobileAppsAndDesktopClients"))
+}
