@@ -84,7 +84,7 @@ func (s *Service) Run(ctx context.Context, tenantID string, area posture.Area) (
 	b.snap.RunID = newID()
 	res := RunResult{SnapshotID: b.snap.ID, Sources: b.snap.Sources, Metrics: b.snap.Metrics}
 
-	stored, err := s.store1(ctx, b)
+	stored, err := s.storeSnapshot(ctx, b)
 	if err != nil {
 		return res, err
 	}
@@ -114,11 +114,11 @@ var areaSources = map[posture.Area][]string{
 	posture.AreaBackup:      {posture.SrcBackupService, posture.SrcBackupPolicies},
 }
 
-// store1 writes chunks then the header. If a snapshot for the same period
+// storeSnapshot writes chunks then the header. If a snapshot for the same period
 // exists and has sources this run lost, the existing one is kept and this
 // run is appended to its attempts, so a failed re-run never replaces the
 // last good data of the period.
-func (s *Service) store1(ctx context.Context, b built) (bool, error) {
+func (s *Service) storeSnapshot(ctx context.Context, b built) (bool, error) {
 	for attempt := 0; ; attempt++ {
 		existing, doc, err := store.GetJSON[posture.Snapshot](ctx, s.store, store.KindSnapshot, b.snap.TenantID, b.snap.ID)
 		switch {

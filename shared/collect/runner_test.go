@@ -180,7 +180,7 @@ func TestRunnerLogsOneLinePerSource(t *testing.T) {
 }
 
 func TestCatalogIsConsistent(t *testing.T) {
-	cat := Catalog()
+	cat := Catalogue()
 	allNames := []string{
 		posture.SrcUsers, posture.SrcSignInActivity, posture.SrcRegistrationDetails, posture.SrcSecurityDefaults,
 		posture.SrcConditionalAccess, posture.SrcNamedLocations, posture.SrcGroupMembers, posture.SrcRoleAssignments,

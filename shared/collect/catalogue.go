@@ -1,10 +1,10 @@
 package collect
 
-// Catalog lists every Graph source the collectors read, in the order each
+// Catalogue lists every Graph source the collectors read, in the order each
 // collector declares them: the permissions to grant and the licences that
 // decide what a tenant can report. It is plain data for documentation,
 // consent checks and tests.
-func Catalog() []SourceInfo {
+func Catalogue() []SourceInfo {
 	var out []SourceInfo
 	out = appendInfo(out, identitySources())
 	out = appendInfo(out, deviceSources())
