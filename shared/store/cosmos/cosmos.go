@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -328,8 +329,24 @@ func classify(err error) error {
 		return fmt.Errorf("%w (cosmos %d %s)", store.ErrNotFound, re.StatusCode, re.ErrorCode)
 	case http.StatusConflict, http.StatusPreconditionFailed:
 		return fmt.Errorf("%w (cosmos %d %s)", store.ErrConflict, re.StatusCode, re.ErrorCode)
+	case http.StatusTooManyRequests:
+		// The SDK already retried; what reaches us is a sustained 429, and
+		// the caller's retry should wait at least what Cosmos asked for.
+		return fmt.Errorf("%w (cosmos %d %s)", &store.ThrottledError{Wait: retryAfter(re)}, re.StatusCode, re.ErrorCode)
 	}
 	return err
+}
+
+// retryAfter reads Cosmos's x-ms-retry-after-ms header.
+func retryAfter(re *azcore.ResponseError) time.Duration {
+	if re.RawResponse == nil {
+		return 0
+	}
+	ms, err := strconv.ParseInt(re.RawResponse.Header.Get("x-ms-retry-after-ms"), 10, 64)
+	if err != nil || ms < 0 {
+		return 0
+	}
+	return time.Duration(ms) * time.Millisecond
 }
 
 func statusCode(err error) int {

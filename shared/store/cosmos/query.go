@@ -6,11 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 
@@ -19,14 +17,6 @@ import (
 
 // timeKeyLayout is the layout store.TimeKey formats with.
 const timeKeyLayout = "2006-01-02T15:04:05.000000000Z"
-
-// maxIDBytes is Cosmos DB's item id limit.
-const maxIDBytes = 1023
-
-// attrKeyPattern is what an attr key must look like: it is spliced into the
-// SQL as c.attrs.<key>, so only plain identifiers are allowed. Values are
-// always parameters.
-var attrKeyPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
 
 // Query returns one page of matching documents from the tenant's partition,
 // ordered by time then id.
@@ -84,7 +74,7 @@ type cursor struct {
 }
 
 // buildQuery renders q as parameterised SQL. Only attr keys, checked
-// against attrKeyPattern, and fixed fragments are spliced in.
+// by store.ValidateAttrKeys, and fixed fragments are spliced in.
 func buildQuery(q store.Query, after *cursor, top int) (string, []azcosmos.QueryParameter) {
 	var sql strings.Builder
 	params := []azcosmos.QueryParameter{
@@ -155,77 +145,32 @@ func decodeToken(s string, desc bool) (*cursor, error) {
 
 // container checks a document key and returns its kind's container.
 func (s *Store) container(kind store.Kind, tenantID, id string) (*azcosmos.ContainerClient, error) {
+	if err := store.ValidateKey(kind, tenantID, id); err != nil {
+		return nil, err
+	}
 	c, ok := s.containers[kind]
-	switch {
-	case !ok:
-		return nil, fmt.Errorf("%w: unknown kind %q", store.ErrInvalid, kind)
-	case tenantID == "":
-		return nil, fmt.Errorf("%w: tenant id is empty", store.ErrInvalid)
+	if !ok {
+		return nil, fmt.Errorf("%w: no container for kind %q", store.ErrInvalid, kind)
 	}
-	return c, validateID(id)
-}
-
-// validateID applies Cosmos DB's id rules up front, so a bad id is
-// store.ErrInvalid rather than a malformed request URL.
-func validateID(id string) error {
-	switch {
-	case id == "":
-		return fmt.Errorf("%w: document id is empty", store.ErrInvalid)
-	case len(id) > maxIDBytes:
-		return fmt.Errorf("%w: document id is longer than %d bytes", store.ErrInvalid, maxIDBytes)
-	case !utf8.ValidString(id):
-		return fmt.Errorf("%w: document id is not UTF-8", store.ErrInvalid)
-	case strings.ContainsAny(id, `/\?#`):
-		return fmt.Errorf("%w: document id contains one of / \\ ? #", store.ErrInvalid)
-	}
-	return nil
-}
-
-func validateAttrKeys(attrs map[string]string) error {
-	for k := range attrs {
-		if !attrKeyPattern.MatchString(k) {
-			return fmt.Errorf("%w: attr key %q is not an identifier", store.ErrInvalid, k)
-		}
-	}
-	return nil
+	return c, nil
 }
 
 func (s *Store) validateDoc(d store.Doc, mode store.WriteMode) (*azcosmos.ContainerClient, error) {
-	if err := d.Validate(); err != nil {
+	if err := d.ValidateWrite(mode); err != nil {
 		return nil, err
 	}
-	c, err := s.container(d.Kind, d.TenantID, d.ID)
-	if err != nil {
-		return nil, err
-	}
-	if err := validateAttrKeys(d.Attrs); err != nil {
-		return nil, err
-	}
-	switch mode {
-	case store.Upsert, store.Create:
-	case store.IfMatch:
-		if d.ETag == "" {
-			// Without an etag the replace would be unconditional.
-			return nil, fmt.Errorf("%w: if-match write without an etag", store.ErrInvalid)
-		}
-	default:
-		return nil, fmt.Errorf("%w: unknown write mode %d", store.ErrInvalid, mode)
-	}
-	return c, nil
+	return s.container(d.Kind, d.TenantID, d.ID)
 }
 
 // validateQuery checks q and returns its container and the cursor its
 // continuation resumes after (nil for the first page).
 func (s *Store) validateQuery(q store.Query) (*azcosmos.ContainerClient, *cursor, error) {
-	if err := q.Validate(); err != nil {
+	if err := q.ValidateRead(); err != nil {
 		return nil, nil, err
 	}
 	c, ok := s.containers[q.Kind]
 	if !ok {
-		return nil, nil, fmt.Errorf("%w: unknown kind %q", store.ErrInvalid, q.Kind)
-	}
-	if err := validateAttrKeys(q.Attrs); err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("%w: no container for kind %q", store.ErrInvalid, q.Kind)
 	}
 	if q.Continuation == "" {
 		return c, nil, nil

@@ -126,7 +126,7 @@ func (s *Store) Get(ctx context.Context, kind store.Kind, tenantID, id string) (
 	if err := ctx.Err(); err != nil {
 		return store.Doc{}, err
 	}
-	if err := validateKey(kind, tenantID, id); err != nil {
+	if err := store.ValidateKey(kind, tenantID, id); err != nil {
 		return store.Doc{}, fmt.Errorf("get %s/%s/%s: %w", kind, tenantID, id, err)
 	}
 	var d store.Doc
@@ -163,7 +163,7 @@ func (s *Store) Put(ctx context.Context, doc store.Doc, mode store.WriteMode) (s
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	if err := validateDoc(doc, mode); err != nil {
+	if err := doc.ValidateWrite(mode); err != nil {
 		return "", fmt.Errorf("put %s/%s/%s: %w", doc.Kind, doc.TenantID, doc.ID, err)
 	}
 	var etag string
@@ -234,7 +234,7 @@ func (s *Store) Delete(ctx context.Context, kind store.Kind, tenantID, id, etag 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := validateKey(kind, tenantID, id); err != nil {
+	if err := store.ValidateKey(kind, tenantID, id); err != nil {
 		return fmt.Errorf("delete %s/%s/%s: %w", kind, tenantID, id, err)
 	}
 	var outcome error

@@ -7,11 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
-	"slices"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"m365security/shared/store"
 )
@@ -21,14 +17,6 @@ const timeKeyLayout = "2006-01-02T15:04:05.000000000Z"
 
 // timeKeyLen is the fixed width of a store.TimeKey.
 var timeKeyLen = len(store.TimeKey(time.Time{}))
-
-// maxIDBytes is Cosmos DB's item id limit, enforced here too so a document
-// the embedded store accepts is one Cosmos accepts.
-const maxIDBytes = 1023
-
-// attrKeyPattern is what an attr key must look like: Cosmos queries address
-// attrs as c.attrs.<key>, so keys must be plain identifiers in both stores.
-var attrKeyPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
 
 // record is a stored document: a length-prefixed JSON header followed by the
 // body bytes exactly as written.
@@ -171,72 +159,10 @@ func decodeToken(s string, desc bool) ([]byte, error) {
 	return indexKey(t.Time, t.ID), nil
 }
 
-func validateKey(kind store.Kind, tenantID, id string) error {
-	if !slices.Contains(store.Kinds, kind) {
-		return fmt.Errorf("%w: unknown kind %q", store.ErrInvalid, kind)
-	}
-	if tenantID == "" {
-		return fmt.Errorf("%w: tenant id is empty", store.ErrInvalid)
-	}
-	return validateID(id)
-}
-
-// validateID applies Cosmos DB's id rules, so both stores accept the same ids.
-func validateID(id string) error {
-	switch {
-	case id == "":
-		return fmt.Errorf("%w: document id is empty", store.ErrInvalid)
-	case len(id) > maxIDBytes:
-		return fmt.Errorf("%w: document id is longer than %d bytes", store.ErrInvalid, maxIDBytes)
-	case !utf8.ValidString(id):
-		return fmt.Errorf("%w: document id is not UTF-8", store.ErrInvalid)
-	case strings.ContainsAny(id, `/\?#`):
-		return fmt.Errorf("%w: document id contains one of / \\ ? #", store.ErrInvalid)
-	}
-	return nil
-}
-
-func validateAttrKeys(attrs map[string]string) error {
-	for k := range attrs {
-		if !attrKeyPattern.MatchString(k) {
-			return fmt.Errorf("%w: attr key %q is not an identifier", store.ErrInvalid, k)
-		}
-	}
-	return nil
-}
-
-func validateDoc(d store.Doc, mode store.WriteMode) error {
-	if err := d.Validate(); err != nil {
-		return err
-	}
-	if err := validateKey(d.Kind, d.TenantID, d.ID); err != nil {
-		return err
-	}
-	if err := validateAttrKeys(d.Attrs); err != nil {
-		return err
-	}
-	switch mode {
-	case store.Upsert, store.Create:
-	case store.IfMatch:
-		if d.ETag == "" {
-			return fmt.Errorf("%w: if-match write without an etag", store.ErrInvalid)
-		}
-	default:
-		return fmt.Errorf("%w: unknown write mode %d", store.ErrInvalid, mode)
-	}
-	return nil
-}
-
 // validateQuery checks q and returns the index key its continuation resumes
 // after, or nil for the first page.
 func validateQuery(q store.Query) ([]byte, error) {
-	if err := q.Validate(); err != nil {
-		return nil, err
-	}
-	if !slices.Contains(store.Kinds, q.Kind) {
-		return nil, fmt.Errorf("%w: unknown kind %q", store.ErrInvalid, q.Kind)
-	}
-	if err := validateAttrKeys(q.Attrs); err != nil {
+	if err := q.ValidateRead(); err != nil {
 		return nil, err
 	}
 	if q.Continuation == "" {

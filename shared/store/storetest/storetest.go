@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, caps Capabilities) {
 		{"validation", validationCases},
 		{"concurrency", concurrencyCases},
 		{"ttl", ttlCases},
+		{"update", updateCases},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
