@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"m365security/shared/controls"
+	"m365security/shared/store"
 )
 
 // maxJSONBody bounds request bodies of the JSON API.
@@ -79,6 +81,10 @@ func (a *app) serve(function string, h apiHandler) http.Handler {
 			writeError(w, he.status, he.code, "%s", he.msg)
 		case errors.As(err, &ve):
 			writeError(w, http.StatusBadRequest, "validationFailed", "%s", ve.Error())
+		case errors.Is(err, store.ErrInvalid):
+			// Ids and queries from requests reach the store as they came; its
+			// refusal is the client's mistake, said without store internals.
+			writeError(w, http.StatusBadRequest, "badRequest", "%s", invalidMessage(err))
 		case errors.Is(err, r.Context().Err()) && r.Context().Err() != nil:
 			log.Warn("request cancelled", "error", err.Error())
 		default:
@@ -125,6 +131,17 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
 	return nil
 }
 
+// strictJSON decodes one JSON value into v refusing unknown fields, for
+// bodies first read raw.
+func strictJSON(raw []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return badRequest("request body is not valid JSON for this endpoint: %v", err)
+	}
+	return nil
+}
+
 // dateRange parses from/to (YYYY-MM-DD, to inclusive) into [from, to+1d).
 // Without them it defaults to the last defaultDays days.
 func dateRange(r *http.Request, now time.Time, defaultDays int) (time.Time, time.Time, error) {
@@ -162,6 +179,16 @@ func dateRange(r *http.Request, now time.Time, defaultDays int) (time.Time, time
 		return from, to, badRequest("the range may span at most three years")
 	}
 	return from, to.AddDate(0, 0, 1), nil
+}
+
+// invalidMessage keeps the store's reason (after its sentinel) and drops
+// the document path it wraps around it.
+func invalidMessage(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, store.ErrInvalid.Error()+": "); i >= 0 {
+		return "invalid request: " + msg[i+len(store.ErrInvalid.Error())+2:]
+	}
+	return "invalid request"
 }
 
 func truncate(s string, n int) string {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -230,6 +231,9 @@ func TestHTTPBadInput(t *testing.T) {
 		{"a restore test without succeeded", "POST", "/api/restore-tests" + q, `{"performedAt":"2026-01-01T00:00:00Z","workload":"exchange"}`, 400, "badRequest"},
 		{"a bad restore date", "POST", "/api/restore-tests" + q, `{"performedAt":"last tuesday","workload":"exchange","succeeded":true}`, 400, "badRequest"},
 		{"deleting a missing exception", "DELETE", "/api/exceptions/nope" + q, "", 404, "notFound"},
+		{"deleting an exception id with escaped slashes", "DELETE", "/api/exceptions/..%2f..%2fx" + q, "", 400, "badRequest"},
+		{"deleting an exception id with a backslash", "DELETE", "/api/exceptions/a%5cb" + q, "", 400, "badRequest"},
+		{"deleting an exception id over 1,023 bytes", "DELETE", "/api/exceptions/" + strings.Repeat("a", 1100) + q, "", 400, "badRequest"},
 		{"targets out of range", "PUT", "/api/targets" + q, `{"mfaCoverage":7}`, 400, "validationFailed"},
 		{"a status filter that is not a status", "GET", "/api/mfa/users" + q + "&status=maybe", "", 400, "badRequest"},
 	}
@@ -247,6 +251,28 @@ func TestHTTPBadInput(t *testing.T) {
 			require.NotContains(t, string(b), "goroutine", "no stack traces")
 			require.NotContains(t, string(b), "<script>")
 		})
+	}
+}
+
+func TestConcurrentTargetUpdatesAllLand(t *testing.T) {
+	h := startHarness(t)
+	q := "?tenant=" + h.tenant
+	fields := []string{"mfaCoverage", "adminMfaCoverage", "deviceCompliance", "endpointProtectionCoverage"}
+	var wg sync.WaitGroup
+	for i, f := range fields {
+		wg.Go(func() {
+			body := fmt.Sprintf(`{%q:0.%d}`, f, 51+i)
+			code, _, b := h.do(t, "PUT", "/api/targets"+q, []byte(body), "Content-Type", "application/json")
+			require.Equal(t, http.StatusOK, code, string(b))
+		})
+	}
+	wg.Wait()
+	var got struct {
+		Targets map[string]float64 `json:"targets"`
+	}
+	h.getJSON(t, "/api/targets"+q, http.StatusOK, &got)
+	for i, f := range fields {
+		require.InDelta(t, float64(51+i)/100, got.Targets[f], 1e-9, "%s was lost to a concurrent PUT", f)
 	}
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 
 	"m365security/shared/assess"
@@ -22,7 +23,7 @@ func (a *app) metrics(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v, err := a.assess.Metrics(r.Context(), t)
+	v, err := a.assess.Metrics(r.Context(), t, time.Time{})
 	if err != nil {
 		return err
 	}
@@ -52,7 +53,7 @@ func (a *app) controls(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v, err := a.assess.Controls(r.Context(), t)
+	v, err := a.assess.Controls(r.Context(), t, time.Time{})
 	if err != nil {
 		return err
 	}
@@ -102,7 +103,7 @@ func (a *app) mfaUsers(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return badRequest("status must be all or unprotected")
 	}
-	v, err := a.assess.MFAUsers(r.Context(), t, only)
+	v, err := a.assess.MFAUsers(r.Context(), t, time.Time{}, only)
 	if err != nil {
 		return err
 	}
@@ -115,7 +116,7 @@ func (a *app) collection(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v, err := a.assess.Collection(r.Context(), t)
+	v, err := a.assess.Collection(r.Context(), t, time.Time{})
 	if err != nil {
 		return err
 	}
@@ -231,15 +232,21 @@ func (a *app) targets(w http.ResponseWriter, r *http.Request) error {
 		writeJSON(w, http.StatusOK, map[string]any{"tenantId": t, "targets": v})
 		return nil
 	}
-	v, err := a.assess.Targets(r.Context(), t)
-	if err != nil {
+	// PUT replaces only the fields given; the rest keep their value. The
+	// body is checked strictly once, then merged over the stored targets
+	// inside the read-modify-write, so concurrent PUTs of different fields
+	// all land.
+	var patch json.RawMessage
+	if err := decodeBody(w, r, &patch); err != nil {
 		return err
 	}
-	// PUT replaces only the fields given; the rest keep their value.
-	if err := decodeBody(w, r, &v); err != nil {
+	var probe controls.Targets
+	if err := strictJSON(patch, &probe); err != nil {
 		return err
 	}
-	v, err = a.assess.SetTargets(r.Context(), t, v)
+	v, err := a.assess.UpdateTargets(r.Context(), t, func(cur *controls.Targets) error {
+		return json.Unmarshal(patch, cur)
+	})
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"m365security/handler/hostmeta"
 	"m365security/handler/invoke"
+	"m365security/shared/collect"
 	"m365security/shared/posture"
 )
 
@@ -25,11 +26,7 @@ type function struct {
 // functions is the whole surface: one line per function folder. routes_test
 // and start-up both refuse a function that exists on one side only.
 func (a *app) functions() map[string]function {
-	return map[string]function{
-		"CollectIdentity":           {timer: a.collectTimer(posture.AreaIdentity)},
-		"CollectDevices":            {timer: a.collectTimer(posture.AreaDevices)},
-		"CollectSecureScore":        {timer: a.collectTimer(posture.AreaSecureScore)},
-		"CollectBackup":             {timer: a.collectTimer(posture.AreaBackup)},
+	fns := map[string]function{
 		"ProcessChangeNotification": {message: a.processChangeNotification},
 		"Health":                    {api: a.health},
 		"Metrics":                   {api: a.metrics},
@@ -44,6 +41,11 @@ func (a *app) functions() map[string]function {
 		"Notifications":             {api: a.notifications},
 		"NotificationsLifecycle":    {api: a.lifecycleNotifications},
 	}
+	// Each collection area declares the timer that runs it.
+	for _, ar := range collect.Areas() {
+		fns[ar.Timer] = function{timer: a.collectTimer(ar.Name)}
+	}
+	return fns
 }
 
 // router derives the HTTP surface from the function folders: POST /{Name}

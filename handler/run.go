@@ -26,6 +26,7 @@ import (
 	"m365security/shared/queue"
 	"m365security/shared/queue/inprocess"
 	"m365security/shared/queue/servicebus"
+	"m365security/shared/records"
 	"m365security/shared/store"
 	"m365security/shared/store/cosmos"
 	"m365security/shared/store/embedded"
@@ -36,6 +37,7 @@ type app struct {
 	cfg     Config
 	log     *slog.Logger
 	store   store.Store
+	records *records.Records
 	assess  *assess.Service
 	queue   queue.Sender
 	parker  invoke.Parker
@@ -107,7 +109,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	closers = append(closers, func(context.Context) error { return a.store.Close() })
-	a.parker = storeParker{a.store}
+	a.records = records.New(a.store)
+	a.parker = storeParker{a.records.Parked}
 
 	if cfg.Demo {
 		size := graphsim.DefaultSize()
@@ -133,7 +136,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	a.assess = assess.New(a.store, collector(clients, log), a.now, log)
+	a.assess = assess.New(a.records, collector(clients, log), a.now, log)
 
 	mux, err := a.router(meta)
 	if err != nil {
@@ -160,7 +163,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	var sched *scheduler
 	if !cfg.Hosted && cfg.LocalScheduler {
-		sched = newScheduler(meta, mux, a.store, log, getenv)
+		sched = newScheduler(meta, mux, a.records.State, log, getenv)
 		sched.start(ctx)
 	}
 	if !cfg.Hosted {
@@ -233,28 +236,20 @@ func credentialFunc(cfg Config, getenv func(string) string) func(string) (azcore
 	}
 }
 
-// collector adapts the Graph collectors to assess.Collector.
+// collector adapts the Graph collectors to assess.Collector: the area's
+// declaration reads it, or marks its sources skipped when no client can be
+// built for the tenant.
 func collector(clients *graph.Clients, log *slog.Logger) assess.Collector {
-	return func(ctx context.Context, tenantID string, area posture.Area) (assess.Collected, error) {
+	return func(ctx context.Context, tenantID string, area posture.Area) assess.Collected {
+		ar, ok := collect.AreaNamed(area)
+		if !ok {
+			return assess.Collected{Sources: posture.Sources{{Name: "graph", Status: posture.SourceFailed, Reason: fmt.Sprintf("unknown collection area %q", area)}}}
+		}
 		c, err := clients.For(tenantID)
 		if err != nil {
-			return assess.Collected{}, err
+			return ar.Unavailable(err.Error())
 		}
-		l := log.With("tenant_id", tenantID, "area", string(area))
-		var out assess.Collected
-		switch area {
-		case posture.AreaIdentity:
-			out.Identity, out.Sources = collect.Identity(ctx, c, l)
-		case posture.AreaDevices:
-			out.Devices, out.Sources = collect.Devices(ctx, c, l)
-		case posture.AreaSecureScore:
-			out.SecureScore, out.Sources = collect.SecureScore(ctx, c, l)
-		case posture.AreaBackup:
-			out.Backup, out.Sources = collect.Backup(ctx, c, l)
-		default:
-			return out, fmt.Errorf("unknown area %q", area)
-		}
-		return out, nil
+		return ar.Collect(ctx, c, log.With("tenant_id", tenantID, "area", string(area)))
 	}
 }
 
@@ -316,21 +311,9 @@ func deliverLocal(ctx context.Context, mux http.Handler, f hostmeta.Function, d 
 	return nil
 }
 
-// storeParker keeps parked messages in the store under the system partition.
-type storeParker struct{ s store.Store }
-
-// systemTenant partitions documents that belong to no tenant.
-const systemTenant = "_system"
+// storeParker keeps parked messages in the store's parked records.
+type storeParker struct{ parked records.Parked }
 
 func (p storeParker) Park(ctx context.Context, m invoke.Parked) error {
-	d, err := store.Encode(store.Doc{Kind: store.KindParked, TenantID: systemTenant, ID: invoke.NewGUID(), Time: m.ParkedAt,
-		Attrs: map[string]string{"function": m.Function}}, m)
-	if err != nil {
-		return err
-	}
-	_, err = p.s.Put(ctx, d, store.Create)
-	if err != nil {
-		return fmt.Errorf("park message %s: %w", m.MessageID, err)
-	}
-	return nil
+	return p.parked.Park(ctx, records.ParkedMessage(m))
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -13,7 +12,7 @@ import (
 
 	"m365security/handler/hostmeta"
 	"m365security/handler/invoke"
-	"m365security/shared/store"
+	"m365security/shared/records"
 )
 
 // invokeLocal POSTs an envelope to /{function} on the handler's own router,
@@ -35,7 +34,7 @@ func invokeLocal(ctx context.Context, mux http.Handler, function string, body []
 type scheduler struct {
 	timers []timerSpec
 	mux    http.Handler
-	store  store.Store
+	state  records.State
 	log    *slog.Logger
 	now    func() time.Time
 
@@ -50,12 +49,8 @@ type timerSpec struct {
 	monitor  bool
 }
 
-type timerState struct {
-	Last time.Time `json:"last"`
-}
-
-func newScheduler(meta hostmeta.App, mux http.Handler, s store.Store, log *slog.Logger, getenv func(string) string) *scheduler {
-	sc := &scheduler{mux: mux, store: s, log: log.With("component", "scheduler"), now: time.Now}
+func newScheduler(meta hostmeta.App, mux http.Handler, state records.State, log *slog.Logger, getenv func(string) string) *scheduler {
+	sc := &scheduler{mux: mux, state: state, log: log.With("component", "scheduler"), now: time.Now}
 	for _, f := range meta.Functions {
 		t := f.Trigger()
 		if t.Type != hostmeta.TimerTrigger || f.Disabled {
@@ -94,8 +89,8 @@ func (s *scheduler) stop(ctx context.Context) {
 }
 
 func (s *scheduler) loop(ctx context.Context, t timerSpec) {
-	state, _, err := store.GetJSON[timerState](ctx, s.store, store.KindState, systemTenant, "timer-"+t.fn.Name)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	state, err := s.state.Timer(ctx, t.fn.Name)
+	if err != nil {
 		s.log.Error("read timer state", "function", t.fn.Name, "error", err.Error())
 	}
 	last := state.Last
@@ -132,11 +127,7 @@ func (s *scheduler) fire(ctx context.Context, t timerSpec, now, last time.Time, 
 	} else {
 		s.log.Info("timer invocation done", "function", t.fn.Name, "past_due", pastDue, "duration_ms", time.Since(start).Milliseconds())
 	}
-	d, err := store.Encode(store.Doc{Kind: store.KindState, TenantID: systemTenant, ID: "timer-" + t.fn.Name, Time: now}, timerState{Last: now})
-	if err == nil {
-		_, err = s.store.Put(context.WithoutCancel(ctx), d, store.Upsert)
-	}
-	if err != nil {
+	if err := s.state.SetTimer(context.WithoutCancel(ctx), t.fn.Name, records.TimerState{Last: now}); err != nil {
 		s.log.Error("record timer state", "function", t.fn.Name, "error", err.Error())
 	}
 	return now

@@ -38,6 +38,7 @@ var containerNames = [
   'parked'
   'state'
   'history'
+  'sentReports'
 ]
 
 resource account 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {

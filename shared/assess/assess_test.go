@@ -13,6 +13,7 @@ import (
 
 	"m365security/shared/controls"
 	"m365security/shared/posture"
+	"m365security/shared/records"
 	"m365security/shared/store"
 	"m365security/shared/store/embedded"
 )
@@ -76,9 +77,9 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	f := &fixture{store: newTestStore(t), clock: &clock{t: time.Date(2026, 11, 2, 8, 5, 0, 0, time.UTC)}, next: fakeTenant(30)}
-	f.svc = New(f.store, func(ctx context.Context, tenantID string, area posture.Area) (Collected, error) {
+	f.svc = New(records.New(f.store), func(ctx context.Context, tenantID string, area posture.Area) Collected {
 		f.calls++
-		return f.next, nil
+		return f.next
 	}, f.clock.now, slog.New(slog.DiscardHandler))
 	return f
 }
@@ -86,7 +87,7 @@ func newFixture(t *testing.T) *fixture {
 func (f *fixture) headers(t *testing.T) []store.Doc {
 	t.Helper()
 	p, err := f.store.Query(context.Background(), store.Query{Kind: store.KindSnapshot, TenantID: tenant,
-		Attrs: map[string]string{attrPart: partHeader}})
+		Attrs: map[string]string{"part": "header"}})
 	require.NoError(t, err)
 	return p.Docs
 }
@@ -98,7 +99,7 @@ func TestRunStoresSnapshotMetricsAndHistory(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, res.Stored)
 
-	v, err := f.svc.Metrics(ctx, tenant)
+	v, err := f.svc.Metrics(ctx, tenant, time.Time{})
 	require.NoError(t, err)
 	cov := v.Metrics[posture.MetricMFACoverage]
 	require.Equal(t, posture.Measured, cov.Status)
@@ -111,7 +112,7 @@ func TestRunStoresSnapshotMetricsAndHistory(t *testing.T) {
 	require.Len(t, h, 1)
 	require.Equal(t, res.SnapshotID, h[0].SnapshotID)
 
-	users, err := f.svc.MFAUsers(ctx, tenant, true)
+	users, err := f.svc.MFAUsers(ctx, tenant, time.Time{}, true)
 	require.NoError(t, err)
 	require.Len(t, users.Users, 10)
 	for _, u := range users.Users {
@@ -154,7 +155,7 @@ func TestConcurrentRunsLeaveOneConsistentSnapshot(t *testing.T) {
 		require.NoError(t, err)
 	}
 	require.Len(t, f.headers(t), 1)
-	users, err := f.svc.MFAUsers(context.Background(), tenant, false)
+	users, err := f.svc.MFAUsers(context.Background(), tenant, time.Time{}, false)
 	require.NoError(t, err)
 	require.Len(t, users.Users, 4500, "the header's run id selects exactly one run's chunks")
 }
@@ -172,10 +173,10 @@ func TestFailedRerunInSamePeriodKeepsGoodSnapshot(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, res.Stored, "a less complete run must not replace the period's snapshot")
 
-	v, err := f.svc.Metrics(ctx, tenant)
+	v, err := f.svc.Metrics(ctx, tenant, time.Time{})
 	require.NoError(t, err)
 	require.Equal(t, posture.Measured, v.Metrics[posture.MetricMFARegistration].Status)
-	col, err := f.svc.Collection(ctx, tenant)
+	col, err := f.svc.Collection(ctx, tenant, time.Time{})
 	require.NoError(t, err)
 	require.Len(t, col.Areas[posture.AreaIdentity].Attempts, 1, "the failed attempt is surfaced")
 }
@@ -191,7 +192,7 @@ func TestUnknownMetricCarriesLastMeasuredValue(t *testing.T) {
 	_, err = f.svc.Run(ctx, tenant, posture.AreaIdentity)
 	require.NoError(t, err)
 
-	v, err := f.svc.Metrics(ctx, tenant)
+	v, err := f.svc.Metrics(ctx, tenant, time.Time{})
 	require.NoError(t, err)
 	m := v.Metrics[posture.MetricMFARegistration]
 	require.Equal(t, posture.Unknown, m.Status)
@@ -203,12 +204,14 @@ func TestUnknownMetricCarriesLastMeasuredValue(t *testing.T) {
 
 func TestCollectorErrorStoresAnUnknownSnapshot(t *testing.T) {
 	f := newFixture(t)
-	f.svc.collect = func(context.Context, string, posture.Area) (Collected, error) {
-		return Collected{}, fmt.Errorf("create credential: no managed identity")
+	// What collect.Area.Unavailable returns when no Graph client can be built.
+	f.svc.collect = func(context.Context, string, posture.Area) Collected {
+		return Collected{Sources: posture.Sources{{Name: "graph", Status: posture.SourceFailed, Reason: "create credential: no managed identity"},
+			{Name: posture.SrcManagedDevices, Status: posture.SourceSkipped, Reason: "graph client unavailable"}}}
 	}
 	_, err := f.svc.Run(context.Background(), tenant, posture.AreaDevices)
 	require.NoError(t, err)
-	v, err := f.svc.Metrics(context.Background(), tenant)
+	v, err := f.svc.Metrics(context.Background(), tenant, time.Time{})
 	require.NoError(t, err)
 	require.Equal(t, posture.Unknown, v.Metrics[posture.MetricDeviceCompliance].Status)
 	require.Contains(t, v.Metrics[posture.MetricDeviceCompliance].Reason, "managedDevices: skipped")
@@ -255,7 +258,7 @@ func TestExceptionLifecycle(t *testing.T) {
 		Reason: "pilot users without phones", ApprovedBy: "ciso@contoso.test", ExpiresAt: f.clock.now().Add(48 * time.Hour)})
 	require.NoError(t, err)
 	status := func() controls.Status {
-		v, err := f.svc.Controls(ctx, tenant)
+		v, err := f.svc.Controls(ctx, tenant, time.Time{})
 		require.NoError(t, err)
 		for _, c := range v.Controls {
 			if c.ID == "M365SEC.MFA.1" {
@@ -290,7 +293,7 @@ func TestRestoreTestsAndTargets(t *testing.T) {
 	require.ErrorContains(t, err, "future")
 	_, err = f.svc.AddRestoreTest(ctx, tenant, posture.RestoreTest{PerformedAt: f.clock.now(), Workload: "tape"})
 	require.ErrorContains(t, err, "workload must be one of")
-	v, err := f.svc.Metrics(ctx, tenant)
+	v, err := f.svc.Metrics(ctx, tenant, time.Time{})
 	require.NoError(t, err)
 	require.Equal(t, 2.0, *v.Metrics[posture.MetricDaysSinceRestore].Value)
 
@@ -305,5 +308,57 @@ func TestRestoreTestsAndTargets(t *testing.T) {
 	require.Equal(t, 0.5, got.MFACoverage)
 	tg.MFACoverage = 1.5
 	_, err = f.svc.SetTargets(ctx, tenant, tg)
+	require.Error(t, err)
+}
+
+// crashingStore fails history writes while crash is set, as a process
+// killed between the snapshot header and its history point would leave it.
+type crashingStore struct {
+	store.Store
+	crash bool
+}
+
+func (c *crashingStore) Put(ctx context.Context, d store.Doc, m store.WriteMode) (string, error) {
+	if c.crash && d.Kind == store.KindHistory {
+		return "", fmt.Errorf("%w: killed", store.ErrInvalid)
+	}
+	return c.Store.Put(ctx, d, m)
+}
+
+func TestARunRepairsTheHistoryPointACrashLost(t *testing.T) {
+	f := newFixture(t)
+	cs := &crashingStore{Store: f.store, crash: true}
+	f.svc.records = records.New(cs)
+	ctx := context.Background()
+	first, err := f.svc.Run(ctx, tenant, posture.AreaIdentity)
+	require.Error(t, err, "the history write failed after the header was stored")
+	h, err := f.svc.MetricsHistory(ctx, tenant, f.clock.now().Add(-time.Hour), f.clock.now().Add(3*time.Hour))
+	require.NoError(t, err)
+	require.Empty(t, h, "the crash left a snapshot without a history point")
+
+	cs.crash = false
+	f.clock.add(time.Hour)
+	res, err := f.svc.Run(ctx, tenant, posture.AreaIdentity)
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Repaired)
+	h, err = f.svc.MetricsHistory(ctx, tenant, f.clock.now().Add(-2*time.Hour), f.clock.now().Add(time.Hour))
+	require.NoError(t, err)
+	require.Len(t, h, 2, "the next run wrote the lost point and its own")
+	require.Equal(t, first.SnapshotID, h[0].SnapshotID)
+	require.Equal(t, res.SnapshotID, h[1].SnapshotID)
+
+	f.clock.add(time.Hour)
+	res, err = f.svc.Run(ctx, tenant, posture.AreaIdentity)
+	require.NoError(t, err)
+	require.Zero(t, res.Repaired, "nothing is repaired twice")
+}
+
+func TestEveryAreaHasAnEvaluation(t *testing.T) {
+	for _, a := range posture.Areas {
+		_, ok := builders[a]
+		require.True(t, ok, "area %s has no builder", a)
+	}
+	require.Len(t, builders, len(posture.Areas))
+	_, err := build(tenant, "nope", Collected{}, time.Now())
 	require.Error(t, err)
 }

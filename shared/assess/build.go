@@ -1,6 +1,7 @@
 package assess
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -9,15 +10,6 @@ import (
 	"m365security/shared/posture"
 )
 
-// Collected is what a collector returns for one area.
-type Collected struct {
-	Sources     posture.Sources
-	Identity    *posture.Identity
-	Devices     *posture.Devices
-	SecureScore *posture.SecureScore
-	Backup      *posture.Backup
-}
-
 // built is a snapshot ready to store, with the per-user states that go into
 // chunk documents beside it.
 type built struct {
@@ -25,65 +17,86 @@ type built struct {
 	users []posture.UserMFA
 }
 
+// builder evaluates one area's collection into s (metrics, findings,
+// reduced sections) and returns the per-user states stored beside it.
+type builder func(s *posture.Snapshot, c Collected) []posture.UserMFA
+
+// builders holds each area's evaluation; a test keeps it in step with
+// posture.Areas.
+var builders = map[posture.Area]builder{
+	posture.AreaIdentity:    buildIdentity,
+	posture.AreaDevices:     buildDevices,
+	posture.AreaSecureScore: buildSecureScore,
+	posture.AreaBackup:      func(s *posture.Snapshot, c Collected) []posture.UserMFA { s.Backup = c.Backup; return nil },
+}
+
 // build evaluates a collection into a snapshot. It is pure.
-func build(tenantID string, area posture.Area, c Collected, takenAt time.Time) built {
+func build(tenantID string, area posture.Area, c Collected, takenAt time.Time) (built, error) {
+	bf, ok := builders[area]
+	if !ok {
+		return built{}, fmt.Errorf("no evaluation for collection area %q", area)
+	}
 	s := posture.Snapshot{TenantID: tenantID, Area: area, TakenAt: takenAt, Sources: c.Sources,
 		Metrics: map[string]posture.Metric{}, Findings: map[string]posture.FindingList{}}
-	var b built
-	switch area {
-	case posture.AreaIdentity:
-		id := c.Identity
-		if id == nil {
-			id = &posture.Identity{}
-		}
-		dir := posture.NewDirectory(id, c.Sources)
-		mfa := metrics.EvaluateMFA(id, c.Sources, dir, takenAt)
-		s.Metrics = mfa.Metrics
-		var unprotected, admins posture.FindingList
-		for _, u := range mfa.Users {
-			if u.Protected == posture.Yes {
-				continue
-			}
-			f := posture.Finding{Kind: posture.FindingUser, ID: u.ID, UserID: u.ID, Name: u.UserPrincipalName, Detail: u.Reason, Groups: u.Groups}
-			unprotected.Add(f)
-			if u.IsAdmin {
-				admins.Add(f)
-			}
-		}
-		s.Findings[posture.ListUnprotectedUsers] = unprotected
-		s.Findings[posture.ListUnprotectedAdmins] = admins
-		s.Identity, s.Counts = reduceIdentity(id)
-		b.users = mfa.Users
-	case posture.AreaDevices:
-		s.Metrics = metrics.Devices(c.Devices, c.Sources, takenAt)
-		counts := &posture.Counts{DevicesByOS: map[string]int{}, DevicesByState: map[string]int{}}
-		var noncompliant, unprotected posture.FindingList
-		if c.Devices != nil {
-			for _, d := range c.Devices.Devices {
-				counts.Devices++
-				counts.DevicesByOS[d.OperatingSystem]++
-				counts.DevicesByState[d.ComplianceState]++
-				if d.ComplianceState != "compliant" {
-					noncompliant.Add(posture.Finding{Kind: posture.FindingDevice, ID: d.ID, Name: d.DeviceName, UserID: d.UserID,
-						Detail: "compliance state " + d.ComplianceState + " (" + d.OperatingSystem + ", " + d.UserPrincipalName + ")"})
-				}
-				if !metrics.EndpointProtected(d, takenAt) {
-					unprotected.Add(posture.Finding{Kind: posture.FindingDevice, ID: d.ID, Name: d.DeviceName, UserID: d.UserID,
-						Detail: protectionGap(d, takenAt)})
-				}
-			}
-		}
-		s.Counts = counts
-		s.Findings[posture.ListNoncompliantDevice] = noncompliant
-		s.Findings[posture.ListUnprotectedDevices] = unprotected
-	case posture.AreaSecureScore:
-		s.Metrics = metrics.SecureScore(c.SecureScore, c.Sources, takenAt)
-		s.SecureScore = reduceSecureScore(c.SecureScore)
-	case posture.AreaBackup:
-		s.Backup = c.Backup
+	users := bf(&s, c)
+	return built{snap: s, users: users}, nil
+}
+
+func buildIdentity(s *posture.Snapshot, c Collected) []posture.UserMFA {
+	id := c.Identity
+	if id == nil {
+		id = &posture.Identity{}
 	}
-	b.snap = s
-	return b
+	dir := posture.NewDirectory(id, c.Sources)
+	mfa := metrics.EvaluateMFA(id, c.Sources, dir, s.TakenAt)
+	s.Metrics = mfa.Metrics
+	var unprotected, admins posture.FindingList
+	for _, u := range mfa.Users {
+		if u.Protected == posture.Yes {
+			continue
+		}
+		f := posture.Finding{Kind: posture.FindingUser, ID: u.ID, UserID: u.ID, Name: u.UserPrincipalName, Detail: u.Reason, Groups: u.Groups}
+		unprotected.Add(f)
+		if u.IsAdmin {
+			admins.Add(f)
+		}
+	}
+	s.Findings[posture.ListUnprotectedUsers] = unprotected
+	s.Findings[posture.ListUnprotectedAdmins] = admins
+	s.Identity, s.Counts = reduceIdentity(id)
+	return mfa.Users
+}
+
+func buildDevices(s *posture.Snapshot, c Collected) []posture.UserMFA {
+	takenAt := s.TakenAt
+	s.Metrics = metrics.Devices(c.Devices, c.Sources, takenAt)
+	counts := &posture.Counts{DevicesByOS: map[string]int{}, DevicesByState: map[string]int{}}
+	var noncompliant, unprotected posture.FindingList
+	if c.Devices != nil {
+		for _, d := range c.Devices.Devices {
+			counts.Devices++
+			counts.DevicesByOS[d.OperatingSystem]++
+			counts.DevicesByState[d.ComplianceState]++
+			if d.ComplianceState != "compliant" {
+				noncompliant.Add(posture.Finding{Kind: posture.FindingDevice, ID: d.ID, Name: d.DeviceName, UserID: d.UserID,
+					Detail: "compliance state " + d.ComplianceState + " (" + d.OperatingSystem + ", " + d.UserPrincipalName + ")"})
+			}
+			if !metrics.EndpointProtected(d, takenAt) {
+				unprotected.Add(posture.Finding{Kind: posture.FindingDevice, ID: d.ID, Name: d.DeviceName, UserID: d.UserID,
+					Detail: protectionGap(d, takenAt)})
+			}
+		}
+	}
+	s.Counts = counts
+	s.Findings[posture.ListNoncompliantDevice] = noncompliant
+	s.Findings[posture.ListUnprotectedDevices] = unprotected
+	return nil
+}
+
+func buildSecureScore(s *posture.Snapshot, c Collected) []posture.UserMFA {
+	s.Metrics = metrics.SecureScore(c.SecureScore, c.Sources, s.TakenAt)
+	s.SecureScore = reduceSecureScore(c.SecureScore)
+	return nil
 }
 
 func protectionGap(d posture.Device, asOf time.Time) string {

@@ -47,7 +47,7 @@ var Catalogue = []Control{
 				return blocks(p) && has(p.UserRiskLevels, "high")
 			}}.eval(in)
 			// Who is at risk now shows what the missing block leaves open.
-			if risky := in.Identity.Identity.RiskyUsers; risky != nil {
+			if risky := in.Snapshot(posture.AreaIdentity).Identity.RiskyUsers; risky != nil {
 				high := 0
 				for _, u := range risky {
 					if u.RiskLevel == "high" {
@@ -124,7 +124,7 @@ var Catalogue = []Control{
 		Remediation: "In Entra ID > User settings, set 'Users can register applications' to No.",
 		Reference:   scuba,
 		Rule: func(in Input) Outcome {
-			a := in.Identity.Identity.Authorization
+			a := in.Snapshot(posture.AreaIdentity).Identity.Authorization
 			return boolRule(!a.AllowedToCreateApps, map[string]any{"allowedToCreateApps": a.AllowedToCreateApps},
 				"default user role can register applications")
 		},
@@ -136,7 +136,7 @@ var Catalogue = []Control{
 		Remediation: "In Entra ID > Enterprise applications > Consent and permissions, set user consent to 'Do not allow user consent' and enable the admin consent workflow.",
 		Reference:   scuba,
 		Rule: func(in Input) Outcome {
-			a := in.Identity.Identity.Authorization
+			a := in.Snapshot(posture.AreaIdentity).Identity.Authorization
 			var selfConsent []string
 			for _, p := range a.PermissionGrantPoliciesAssigned {
 				if strings.HasPrefix(strings.ToLower(p), "managepermissiongrantsforself.") {
@@ -178,7 +178,7 @@ var Catalogue = []Control{
 		Remediation: "In External collaboration settings set guest user access to 'limited access' or 'restricted access'.",
 		Reference:   scuba,
 		Rule: func(in Input) Outcome {
-			role := strings.ToLower(in.Identity.Identity.Authorization.GuestUserRoleID)
+			role := strings.ToLower(in.Snapshot(posture.AreaIdentity).Identity.Authorization.GuestUserRoleID)
 			ok := role == GuestRoleLimited || role == GuestRoleRestricted
 			return boolRule(ok, map[string]any{"guestUserRoleId": role}, "guests have the same access as members")
 		},
@@ -190,7 +190,7 @@ var Catalogue = []Control{
 		Remediation: "In External collaboration settings set guest invite restrictions to 'Only users assigned to specific admin roles can invite guest users'.",
 		Reference:   scuba,
 		Rule: func(in Input) Outcome {
-			v := in.Identity.Identity.Authorization.AllowInvitesFrom
+			v := in.Snapshot(posture.AreaIdentity).Identity.Authorization.AllowInvitesFrom
 			ok := v == "adminsAndGuestInviters" || v == "none"
 			return boolRule(ok, map[string]any{"allowInvitesFrom": v}, "guest invitations allowed from "+v)
 		},
@@ -263,7 +263,7 @@ func boolRule(ok bool, ev map[string]any, failDetail string) Outcome {
 // mfaAllUsers is MS.AAD.3.2: satisfied by a phishing-resistant policy (3.1),
 // any MFA policy for all users, or security defaults.
 func mfaAllUsers(in Input) Outcome {
-	id := in.Identity.Identity
+	id := in.Snapshot(posture.AreaIdentity).Identity
 	if id.SecurityDefaultsEnabled != nil && *id.SecurityDefaultsEnabled {
 		return Outcome{Status: Pass, Evidence: map[string]any{"securityDefaultsEnabled": true}}
 	}
@@ -278,7 +278,7 @@ func mfaAllUsers(in Input) Outcome {
 func passwordsNeverExpire(in Input) Outcome {
 	o := Outcome{Status: Pass, Evidence: map[string]any{}}
 	checked := 0
-	for _, d := range in.Identity.Identity.Domains {
+	for _, d := range in.Snapshot(posture.AreaIdentity).Identity.Domains {
 		// Federated domains take password policy from the identity provider.
 		if !d.IsVerified || !strings.EqualFold(d.AuthenticationType, "Managed") {
 			continue
@@ -335,7 +335,7 @@ func roleHolders(id *posture.Identity, role string) map[string]string {
 }
 
 func globalAdminCount(in Input) Outcome {
-	id := in.Identity.Identity
+	id := in.Snapshot(posture.AreaIdentity).Identity
 	holders := roleHolders(id, posture.RoleGlobalAdmin)
 	var names []string
 	users := userIndex(id)
@@ -344,7 +344,7 @@ func globalAdminCount(in Input) Outcome {
 	}
 	sort.Strings(names)
 	ev := map[string]any{"globalAdministrators": len(holders), "users": names,
-		"eligibleCounted": in.Identity.Sources.Missing(posture.SrcRoleEligibility) == nil}
+		"eligibleCounted": in.Snapshot(posture.AreaIdentity).Sources.Missing(posture.SrcRoleEligibility) == nil}
 	o := Outcome{Status: Pass, Evidence: ev}
 	switch n := len(holders); {
 	case n < 2:
@@ -360,7 +360,7 @@ func globalAdminCount(in Input) Outcome {
 }
 
 func privilegedCloudOnly(in Input) Outcome {
-	id := in.Identity.Identity
+	id := in.Snapshot(posture.AreaIdentity).Identity
 	users := userIndex(id)
 	o := Outcome{Status: Pass, Evidence: map[string]any{}}
 	checked := map[string]bool{}
@@ -435,29 +435,15 @@ func (in Input) snapshotFor(metric string) *posture.Snapshot {
 	for area, ms := range posture.AreaMetrics {
 		for _, m := range ms {
 			if m == metric {
-				return in.snapshot(area)
+				return in.Snapshot(area)
 			}
 		}
 	}
 	return nil
 }
 
-func (in Input) snapshot(a posture.Area) *posture.Snapshot {
-	switch a {
-	case posture.AreaIdentity:
-		return in.Identity
-	case posture.AreaDevices:
-		return in.Devices
-	case posture.AreaSecureScore:
-		return in.SecureScore
-	case posture.AreaBackup:
-		return in.Backup
-	}
-	return nil
-}
-
 func secureScoreDrop(in Input) Outcome {
-	ss := in.SecureScore.SecureScore
+	ss := in.Snapshot(posture.AreaSecureScore).SecureScore
 	if ss == nil || len(ss.Scores) == 0 {
 		return Outcome{Status: Unknown, Reason: "no Secure Score history collected", Evidence: map[string]any{}}
 	}
@@ -509,7 +495,7 @@ func restoreTestFresh(in Input) Outcome {
 }
 
 func backupProtected(in Input) Outcome {
-	b := in.Backup.Backup
+	b := in.Snapshot(posture.AreaBackup).Backup
 	o := Outcome{Status: Pass, Evidence: map[string]any{"serviceStatus": b.ServiceStatus}}
 	active := map[string]bool{}
 	for _, p := range b.Policies {

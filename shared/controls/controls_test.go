@@ -30,8 +30,8 @@ func identityInput(id posture.Identity) Input {
 	if id.Authorization == nil {
 		id.Authorization = &posture.Authorization{}
 	}
-	return Input{AsOf: now, Targets: DefaultTargets(),
-		Identity: &posture.Snapshot{Area: posture.AreaIdentity, TakenAt: now, Sources: identitySources, Identity: &id, Metrics: map[string]posture.Metric{}}}
+	return NewInput(now, DefaultTargets(),
+		&posture.Snapshot{Area: posture.AreaIdentity, TakenAt: now, Sources: identitySources, Identity: &id, Metrics: map[string]posture.Metric{}})
 }
 
 func policy(mods ...func(*posture.CAPolicy)) posture.CAPolicy {
@@ -216,7 +216,7 @@ func TestPrivilegedRoleControls(t *testing.T) {
 
 func TestUnknownWhenRequiredSourceFailed(t *testing.T) {
 	in := identityInput(posture.Identity{})
-	in.Identity.Sources = posture.Sources{{Name: posture.SrcConditionalAccess, Status: posture.SourceForbidden, Reason: "HTTP 403 Authorization_RequestDenied"}}
+	in.Snapshot(posture.AreaIdentity).Sources = posture.Sources{{Name: posture.SrcConditionalAccess, Status: posture.SourceForbidden, Reason: "HTTP 403 Authorization_RequestDenied"}}
 	r := eval(t, "MS.AAD.3.2v2", in)
 	require.Equal(t, Unknown, r.Status)
 	require.Contains(t, r.Reason, "conditionalAccessPolicies: forbidden")
@@ -275,7 +275,7 @@ func TestMetricControlsUseTargetsAndFindings(t *testing.T) {
 	snap := &posture.Snapshot{Area: posture.AreaIdentity, TakenAt: now, Sources: identitySources,
 		Metrics:  map[string]posture.Metric{posture.MetricMFACoverage: {Status: posture.Measured, Value: &v, Numerator: &n, Denominator: &d}},
 		Findings: map[string]posture.FindingList{posture.ListUnprotectedUsers: unprotected}}
-	in := Input{AsOf: now, Identity: snap, Targets: DefaultTargets()}
+	in := NewInput(now, DefaultTargets(), snap)
 	r := eval(t, "M365SEC.MFA.1", in)
 	require.Equal(t, Fail, r.Status, "90%% is below the default 95%% target")
 	require.Equal(t, 1, r.Findings.Total)
@@ -289,7 +289,7 @@ func TestMetricControlsUseTargetsAndFindings(t *testing.T) {
 
 	unknown := *snap
 	unknown.Metrics = map[string]posture.Metric{posture.MetricMFACoverage: posture.UnknownMetric(posture.UnitRatio, "registration details forbidden", now)}
-	in.Identity = &unknown
+	in.Snapshots[posture.AreaIdentity] = &unknown
 	r = eval(t, "M365SEC.MFA.1", in)
 	require.Equal(t, Unknown, r.Status)
 	require.Equal(t, "registration details forbidden", r.Reason)
@@ -304,17 +304,17 @@ func TestSecureScoreDrop(t *testing.T) {
 		return &posture.Snapshot{Area: posture.AreaSecureScore, TakenAt: now, SecureScore: ss,
 			Sources: posture.Sources{{Name: posture.SrcSecureScores, Status: posture.SourceOK}}}
 	}
-	in := Input{AsOf: now, Targets: DefaultTargets()}
-	in.SecureScore = scores(60, 62, 64, 66) // newest first: fell 6 points
+	in := NewInput(now, DefaultTargets())
+	in.Snapshots[posture.AreaSecureScore] = scores(60, 62, 64, 66) // newest first: fell 6 points
 	require.Equal(t, Fail, eval(t, "M365SEC.SCORE.1", in).Status)
-	in.SecureScore = scores(64, 62, 60) // rising
+	in.Snapshots[posture.AreaSecureScore] = scores(64, 62, 60) // rising
 	require.Equal(t, Pass, eval(t, "M365SEC.SCORE.1", in).Status)
 	older := make([]float64, 40)
 	for i := range older {
 		older[i] = 60
 	}
 	older[35] = 90 // a peak older than 30 days does not count
-	in.SecureScore = scores(older...)
+	in.Snapshots[posture.AreaSecureScore] = scores(older...)
 	require.Equal(t, Pass, eval(t, "M365SEC.SCORE.1", in).Status)
 }
 

@@ -33,7 +33,7 @@ func Evaluate(in Input, exceptions []Exception) []Result {
 func EvaluateOne(c Control, in Input, exceptions []Exception) Result {
 	r := Result{ID: c.ID, Title: c.Title, Severity: c.Severity, Remediation: c.Remediation,
 		Rationale: c.Rationale, Reference: c.Reference, Evidence: map[string]any{}, AsOf: in.AsOf}
-	snap := in.snapshot(c.Area)
+	snap := in.Snapshot(c.Area)
 	if len(c.Requires) > 0 {
 		if snap == nil {
 			r.Status, r.Reason = Unknown, fmt.Sprintf("%s data has not been collected yet", c.Area)

@@ -63,7 +63,7 @@ type policyRule struct {
 }
 
 func (r policyRule) eval(in Input) Outcome {
-	id := in.Identity.Identity
+	id := in.Snapshot(posture.AreaIdentity).Identity
 	names := principalNames(id)
 	var enabled, reportOnly, disabled []posture.CAPolicy
 	for _, p := range id.Policies {

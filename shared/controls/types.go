@@ -29,15 +29,12 @@ const (
 	Low      Severity = "low"
 )
 
-// Input is everything a control may look at. Snapshots are the latest stored
-// per area (nil when the area was never collected).
+// Input is everything a control may look at. Snapshots holds the latest
+// stored snapshot per collection area (absent when the area was never
+// collected).
 type Input struct {
-	AsOf        time.Time
-	Identity    *posture.Snapshot
-	Devices     *posture.Snapshot
-	SecureScore *posture.Snapshot
-	Backup      *posture.Snapshot
-	// ScoreHistory holds earlier secure-score snapshots' metrics for drops.
+	AsOf         time.Time
+	Snapshots    map[posture.Area]*posture.Snapshot
 	RestoreTests []posture.RestoreTest
 	Incidents    []incident.Incident
 	// AlertsCollected is true once the tenant's alerts have been polled at
@@ -45,6 +42,18 @@ type Input struct {
 	AlertsCollected bool
 	Targets         Targets
 }
+
+// NewInput returns an Input at asOf holding snaps by their area.
+func NewInput(asOf time.Time, targets Targets, snaps ...*posture.Snapshot) Input {
+	in := Input{AsOf: asOf, Targets: targets, Snapshots: map[posture.Area]*posture.Snapshot{}}
+	for _, s := range snaps {
+		in.Snapshots[s.Area] = s
+	}
+	return in
+}
+
+// Snapshot returns the area's snapshot, nil when it was never collected.
+func (in Input) Snapshot(a posture.Area) *posture.Snapshot { return in.Snapshots[a] }
 
 // Outcome is what a control's rule returns.
 type Outcome struct {
@@ -60,7 +69,11 @@ type Control struct {
 	ID       string
 	Title    string
 	Severity Severity
-	Area     posture.Area
+	// Area is the collection area whose snapshot the rule reads and whose
+	// history points record the control; empty for a control that reads no
+	// snapshot (alert review reads incidents). The report's control areas
+	// are a separate mapping (ReportAreas).
+	Area posture.Area
 	// Requires names the sources the rule reads; if any failed the control
 	// is unknown with their reasons, and the rule does not run.
 	Requires    []string

@@ -122,3 +122,14 @@ type ControlState struct {
 	Status   string `json:"status"`
 	Findings int    `json:"findings"`
 }
+
+// Collected is what one area's collection returns before evaluation: the
+// health of every source it read and the section it filled (the others stay
+// nil).
+type Collected struct {
+	Sources     Sources
+	Identity    *Identity
+	Devices     *Devices
+	SecureScore *SecureScore
+	Backup      *Backup
+}

@@ -27,10 +27,11 @@ const (
 	KindParked       Kind = "parked"
 	KindState        Kind = "state"
 	KindHistory      Kind = "history"
+	KindSentReport   Kind = "sentReports"
 )
 
 // Kinds lists every kind, so implementations can create their containers up front.
-var Kinds = []Kind{KindSnapshot, KindIncident, KindException, KindRestoreTest, KindSubscription, KindParked, KindState, KindHistory}
+var Kinds = []Kind{KindSnapshot, KindIncident, KindException, KindRestoreTest, KindSubscription, KindParked, KindState, KindHistory, KindSentReport}
 
 // Sentinel errors. Implementations wrap them so callers use errors.Is.
 var (

@@ -2,17 +2,12 @@ package assess
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"sort"
 	"time"
 
 	"m365security/shared/controls"
-	"m365security/shared/incident"
 	"m365security/shared/metrics"
 	"m365security/shared/posture"
-	"m365security/shared/store"
 )
 
 // MetricsView is the /api/metrics answer.
@@ -20,24 +15,27 @@ type MetricsView struct {
 	TenantID string                    `json:"tenantId"`
 	AsOf     time.Time                 `json:"asOf"`
 	Metrics  map[string]posture.Metric `json:"metrics"`
+	// SnapshotIDs names the snapshot each area's metrics come from, so a
+	// report can trace every number to stored evidence.
+	SnapshotIDs map[posture.Area]string `json:"snapshotIds,omitempty"`
 }
 
-// lastGoodLookback bounds how far back an unknown metric looks for its last
-// measured value.
-const lastGoodLookback = 50
-
-// Metrics returns the latest value of every metric: collected areas from
-// their latest snapshots, incident and restore-test metrics computed now.
-// An unknown metric carries its last measured value, if any.
-func (s *Service) Metrics(ctx context.Context, tenantID string) (MetricsView, error) {
-	now := s.now().UTC()
-	v := MetricsView{TenantID: tenantID, Metrics: map[string]posture.Metric{}}
-	for _, area := range []posture.Area{posture.AreaIdentity, posture.AreaDevices, posture.AreaSecureScore} {
-		snap, err := s.Latest(ctx, tenantID, area, time.Time{})
+// Metrics returns every metric as of at (zero: now): collected areas from
+// their latest snapshots at or before at, incident and restore-test metrics
+// computed at at. An unknown metric carries its last measured value, if any.
+func (s *Service) Metrics(ctx context.Context, tenantID string, at time.Time) (MetricsView, error) {
+	now := s.asOf(at)
+	v := MetricsView{TenantID: tenantID, Metrics: map[string]posture.Metric{}, SnapshotIDs: map[posture.Area]string{}}
+	for _, area := range posture.Areas {
+		names := posture.AreaMetrics[area]
+		if len(names) == 0 {
+			continue
+		}
+		snap, err := s.records.Snapshots.Latest(ctx, tenantID, area, at)
 		if err != nil {
 			return v, err
 		}
-		for _, name := range posture.AreaMetrics[area] {
+		for _, name := range names {
 			if snap == nil {
 				v.Metrics[name] = posture.UnknownMetric(posture.UnitRatio, string(area)+" data has not been collected yet", now)
 				continue
@@ -47,28 +45,31 @@ func (s *Service) Metrics(ctx context.Context, tenantID string) (MetricsView, er
 				m = posture.UnknownMetric(posture.UnitRatio, "not computed by the latest "+string(area)+" collection", snap.TakenAt)
 			}
 			if !m.IsMeasured() {
-				if last, err := s.lastMeasured(ctx, tenantID, area, name); err != nil {
+				last, err := s.records.History.LastMeasured(ctx, tenantID, area, name)
+				if err != nil {
 					return v, err
-				} else if last != nil {
-					m.LastMeasured = last
 				}
+				m.LastMeasured = last
 			}
 			v.Metrics[name] = m
 		}
-		if snap != nil && snap.TakenAt.After(v.AsOf) {
-			v.AsOf = snap.TakenAt
+		if snap != nil {
+			v.SnapshotIDs[area] = snap.ID
+			if snap.TakenAt.After(v.AsOf) {
+				v.AsOf = snap.TakenAt
+			}
 		}
 	}
-	tests, err := s.RestoreTests(ctx, tenantID)
+	tests, err := s.records.RestoreTests.Range(ctx, tenantID, time.Time{}, now.Add(time.Nanosecond))
 	if err != nil {
 		return v, err
 	}
 	for k, m := range metrics.RestoreTests(tests, now) {
 		v.Metrics[k] = m
 	}
-	incidents, err := store.DecodeAll[incident.Incident](ctx, s.store, store.Query{Kind: store.KindIncident, TenantID: tenantID, Limit: store.MaxPageSize})
+	incidents, err := s.records.Incidents.ForMetrics(ctx, tenantID, now, metrics.IncidentWindow)
 	if err != nil {
-		return v, fmt.Errorf("read incidents: %w", err)
+		return v, err
 	}
 	for k, m := range metrics.Incidents(incidents, now) {
 		v.Metrics[k] = m
@@ -79,25 +80,12 @@ func (s *Service) Metrics(ctx context.Context, tenantID string) (MetricsView, er
 	return v, nil
 }
 
-// lastMeasured finds the newest history point where the metric was measured.
-func (s *Service) lastMeasured(ctx context.Context, tenantID string, area posture.Area, name string) (*posture.Metric, error) {
-	q := store.Query{Kind: store.KindHistory, TenantID: tenantID, Descending: true, Limit: lastGoodLookback,
-		Attrs: map[string]string{attrArea: string(area)}}
-	p, err := s.store.Query(ctx, q)
-	if err != nil {
-		return nil, fmt.Errorf("query history: %w", err)
+// asOf resolves a zero "as of" to now.
+func (s *Service) asOf(at time.Time) time.Time {
+	if at.IsZero() {
+		return s.now().UTC()
 	}
-	for _, d := range p.Docs {
-		var hp posture.HistoryPoint
-		if err := json.Unmarshal(d.Body, &hp); err != nil {
-			return nil, fmt.Errorf("decode history point %s: %w", d.ID, err)
-		}
-		if m, ok := hp.Metrics[name]; ok && m.IsMeasured() {
-			m.LastMeasured = nil
-			return &m, nil
-		}
-	}
-	return nil, nil
+	return at.UTC()
 }
 
 // HistoryEntry is one /api/metrics/history entry: one stored snapshot.
@@ -109,12 +97,9 @@ type HistoryEntry struct {
 	Sources    posture.Sources           `json:"sources"`
 }
 
-// MaxHistoryEntries bounds one history answer.
-const MaxHistoryEntries = 20000
-
 // MetricsHistory returns one entry per snapshot in [from, to), oldest first.
 func (s *Service) MetricsHistory(ctx context.Context, tenantID string, from, to time.Time) ([]HistoryEntry, error) {
-	points, err := s.historyPoints(ctx, tenantID, from, to)
+	points, err := s.records.History.Range(ctx, tenantID, from, to)
 	if err != nil {
 		return nil, err
 	}
@@ -125,23 +110,6 @@ func (s *Service) MetricsHistory(ctx context.Context, tenantID string, from, to 
 	return out, nil
 }
 
-func (s *Service) historyPoints(ctx context.Context, tenantID string, from, to time.Time) ([]posture.HistoryPoint, error) {
-	var out []posture.HistoryPoint
-	err := store.Each(ctx, s.store, store.Query{Kind: store.KindHistory, TenantID: tenantID, From: from, To: to, Limit: store.MaxPageSize},
-		func(d store.Doc) error {
-			if len(out) >= MaxHistoryEntries {
-				return fmt.Errorf("history range holds more than %d snapshots; narrow it", MaxHistoryEntries)
-			}
-			var p posture.HistoryPoint
-			if err := json.Unmarshal(d.Body, &p); err != nil {
-				return fmt.Errorf("decode history point %s: %w", d.ID, err)
-			}
-			out = append(out, p)
-			return nil
-		})
-	return out, err
-}
-
 // ControlsView is the /api/controls answer.
 type ControlsView struct {
 	TenantID string            `json:"tenantId"`
@@ -150,15 +118,15 @@ type ControlsView struct {
 	Controls []controls.Result `json:"controls"`
 }
 
-// Controls evaluates the catalogue over the latest snapshots with the
-// exceptions and targets in force now.
-func (s *Service) Controls(ctx context.Context, tenantID string) (ControlsView, error) {
-	now := s.now().UTC()
-	in, exceptions, err := s.input(ctx, tenantID, now, nil)
+// Controls evaluates the catalogue as of at (zero: now) over the latest
+// snapshots then, with the exceptions and targets in force then.
+func (s *Service) Controls(ctx context.Context, tenantID string, at time.Time) (ControlsView, error) {
+	when := s.asOf(at)
+	in, exceptions, err := s.input(ctx, tenantID, when, nil)
 	if err != nil {
 		return ControlsView{}, err
 	}
-	return ControlsView{TenantID: tenantID, AsOf: now, Targets: in.Targets, Controls: controls.Evaluate(in, exceptions)}, nil
+	return ControlsView{TenantID: tenantID, AsOf: when, Targets: in.Targets, Controls: controls.Evaluate(in, exceptions)}, nil
 }
 
 // ControlsHistoryView is the /api/controls/history answer.
@@ -175,7 +143,7 @@ const historyLead = 45 * 24 * time.Hour
 
 // ControlsHistory returns each control's changes over [from, to).
 func (s *Service) ControlsHistory(ctx context.Context, tenantID string, from, to time.Time) (ControlsHistoryView, error) {
-	points, err := s.historyPoints(ctx, tenantID, from.Add(-historyLead), to)
+	points, err := s.records.History.Range(ctx, tenantID, from.Add(-historyLead), to)
 	if err != nil {
 		return ControlsHistoryView{}, err
 	}
@@ -190,31 +158,25 @@ type UsersView struct {
 	Users      []posture.UserMFA `json:"users"`
 }
 
-// MFAUsers returns the latest per-user MFA states; onlyUnprotected filters
-// to users not (or not provably) protected.
-func (s *Service) MFAUsers(ctx context.Context, tenantID string, onlyUnprotected bool) (UsersView, error) {
+// MFAUsers returns the per-user MFA states of the latest identity snapshot
+// at or before at (zero: now); onlyUnprotected filters to users not (or not
+// provably) protected.
+func (s *Service) MFAUsers(ctx context.Context, tenantID string, at time.Time, onlyUnprotected bool) (UsersView, error) {
 	v := UsersView{TenantID: tenantID, Users: []posture.UserMFA{}}
-	snap, err := s.Latest(ctx, tenantID, posture.AreaIdentity, time.Time{})
+	snap, err := s.records.Snapshots.Latest(ctx, tenantID, posture.AreaIdentity, at)
 	if err != nil || snap == nil {
 		return v, err
 	}
 	v.AsOf, v.SnapshotID = snap.TakenAt, snap.ID
-	q := store.Query{Kind: store.KindSnapshot, TenantID: tenantID, Limit: 50,
-		Attrs: map[string]string{attrPart: partUsers, attrSnapshot: snap.ID + "/" + snap.RunID}}
-	err = store.Each(ctx, s.store, q, func(d store.Doc) error {
-		var chunk []posture.UserMFA
-		if err := json.Unmarshal(d.Body, &chunk); err != nil {
-			return fmt.Errorf("decode user chunk %s: %w", d.ID, err)
-		}
-		for _, u := range chunk {
-			if !onlyUnprotected || u.Protected != posture.Yes {
-				v.Users = append(v.Users, u)
-			}
-		}
-		return nil
-	})
+	var keep func(posture.UserMFA) bool
+	if onlyUnprotected {
+		keep = func(u posture.UserMFA) bool { return u.Protected != posture.Yes }
+	}
+	if v.Users, err = s.records.Snapshots.UserStates(ctx, *snap, keep); err != nil {
+		return v, err
+	}
 	sort.SliceStable(v.Users, func(i, j int) bool { return v.Users[i].UserPrincipalName < v.Users[j].UserPrincipalName })
-	return v, err
+	return v, nil
 }
 
 // CollectionView is the collection health of the latest run of each area.
@@ -232,11 +194,11 @@ type AreaStatus struct {
 	Counts     *posture.Counts   `json:"counts,omitempty"`
 }
 
-// Collection returns the latest collection health per area.
-func (s *Service) Collection(ctx context.Context, tenantID string) (CollectionView, error) {
+// Collection returns the collection health per area as of at (zero: now).
+func (s *Service) Collection(ctx context.Context, tenantID string, at time.Time) (CollectionView, error) {
 	v := CollectionView{TenantID: tenantID, Areas: map[posture.Area]AreaStatus{}}
 	for _, a := range posture.Areas {
-		snap, err := s.Latest(ctx, tenantID, a, time.Time{})
+		snap, err := s.records.Snapshots.Latest(ctx, tenantID, a, at)
 		if err != nil {
 			return v, err
 		}
@@ -249,6 +211,3 @@ func (s *Service) Collection(ctx context.Context, tenantID string) (CollectionVi
 	}
 	return v, nil
 }
-
-// ErrNotFound is returned for an unknown exception id.
-var ErrNotFound = errors.New("not found")

@@ -1,0 +1,38 @@
+package records
+
+import (
+	"context"
+	"fmt"
+
+	"m365security/shared/controls"
+	"m365security/shared/store"
+)
+
+// Settings holds each tenant's configuration documents: the control
+// targets today, the responsibility model and recipients as they arrive.
+type Settings struct{ s store.Store }
+
+// Targets returns the tenant's targets, defaults where none are stored.
+func (r Settings) Targets(ctx context.Context, tenantID string) (controls.Targets, error) {
+	t, _, err := store.GetJSON[controls.Targets](ctx, r.s, store.KindState, tenantID, stateTargets)
+	ok, err := found(err)
+	if err != nil {
+		return t, fmt.Errorf("read targets: %w", err)
+	}
+	if !ok {
+		return controls.DefaultTargets(), nil
+	}
+	return t, nil
+}
+
+// UpdateTargets applies change to the stored targets (the defaults when
+// none are stored) with ETag concurrency, so two concurrent merges never
+// lose one another's fields. change may run more than once.
+func (r Settings) UpdateTargets(ctx context.Context, tenantID string, change func(*controls.Targets) error) (controls.Targets, error) {
+	return store.Update(ctx, r.s, store.KindState, tenantID, stateTargets, func(t *controls.Targets, _ *store.Doc, exists bool) error {
+		if !exists {
+			*t = controls.DefaultTargets()
+		}
+		return change(t)
+	})
+}
