@@ -79,7 +79,7 @@ func EvaluateMFA(id *posture.Identity, src posture.Sources, dir *posture.Directo
 	regMissing := src.Missing(posture.SrcRegistrationDetails)
 	caMissing := src.Missing(posture.SrcConditionalAccess)
 
-	sd := posture.Maybe
+	sd := posture.TriUnknown
 	if id.SecurityDefaultsEnabled != nil {
 		sd = posture.TriOf(*id.SecurityDefaultsEnabled)
 	}
@@ -98,7 +98,7 @@ func EvaluateMFA(id *posture.Identity, src posture.Sources, dir *posture.Directo
 		s := posture.UserMFA{ID: u.ID, UserPrincipalName: u.UserPrincipalName, DisplayName: u.DisplayName}
 		switch {
 		case len(regMissing) > 0:
-			s.Registered = posture.Maybe
+			s.Registered = posture.TriUnknown
 		case u.Registration == nil:
 			s.Registered, s.MissingFromReport = posture.No, true
 		default:
@@ -110,7 +110,7 @@ func EvaluateMFA(id *posture.Identity, src posture.Sources, dir *posture.Directo
 			s.EnforcedBy = append(s.EnforcedBy, posture.SecurityDefaults)
 		}
 		if len(caMissing) > 0 {
-			s.Enforced = s.Enforced.Or(posture.Maybe)
+			s.Enforced = s.Enforced.Or(posture.TriUnknown)
 		} else {
 			for _, p := range enforcing {
 				applies, excl := Scope(p, u.ID, dir)
@@ -123,7 +123,7 @@ func EvaluateMFA(id *posture.Identity, src posture.Sources, dir *posture.Directo
 		}
 		s.Protected = s.Registered.And(s.Enforced)
 		s.Reason = reasonFor(s, sd, len(enforcing), dir)
-		if s.Enforced == posture.Maybe {
+		if s.Enforced == posture.TriUnknown {
 			undecidedEnforcement = append(undecidedEnforcement, u.ID)
 		}
 		s.Groups = dir.GroupsOf(u.ID)
@@ -174,7 +174,7 @@ func enforcementReason(sd posture.Tri, caMissing, undecided []string, src postur
 		return ""
 	}
 	var why []string
-	if sd == posture.Maybe {
+	if sd == posture.TriUnknown {
 		why = append(why, src.Missing(posture.SrcSecurityDefaults)...)
 	}
 	why = append(why, caMissing...)
@@ -182,7 +182,7 @@ func enforcementReason(sd posture.Tri, caMissing, undecided []string, src postur
 	if len(why) == 0 {
 		why = append(why, "group membership or role data incomplete")
 	}
-	return fmt.Sprintf("MFA enforcement undetermined for %d users: %s", len(undecided), strings.Join(why, "; "))
+	return fmt.Sprintf("MFA enforcement unknown for %d users: %s", len(undecided), strings.Join(why, "; "))
 }
 
 func reasonFor(s posture.UserMFA, sd posture.Tri, enforcing int, dir *posture.Directory) string {
@@ -195,7 +195,7 @@ func reasonFor(s posture.UserMFA, sd posture.Tri, enforcing int, dir *posture.Di
 		parts = append(parts, "absent from the MFA registration report")
 	case s.Registered == posture.No:
 		parts = append(parts, "not registered for MFA")
-	case s.Registered == posture.Maybe:
+	case s.Registered == posture.TriUnknown:
 		parts = append(parts, "MFA registration unknown")
 	}
 	switch s.Enforced {
@@ -209,7 +209,7 @@ func reasonFor(s posture.UserMFA, sd posture.Tri, enforcing int, dir *posture.Di
 		} else {
 			parts = append(parts, "not in scope of any enabled policy that requires MFA")
 		}
-	case posture.Maybe:
+	case posture.TriUnknown:
 		parts = append(parts, "MFA enforcement unknown")
 	}
 	return strings.Join(parts, "; ")

@@ -23,7 +23,7 @@ type groupBits struct {
 }
 
 // NewDirectory indexes id. Sources decide what is known: a failed source
-// makes the answers that depend on it Maybe.
+// makes the answers that depend on it TriUnknown.
 func NewDirectory(id *Identity, src Sources) *Directory {
 	d := &Directory{userIdx: make(map[string]int, len(id.Users)), groups: map[string]*groupBits{},
 		roles: map[string][]string{}, groupRoles: map[string][]string{}}
@@ -68,18 +68,18 @@ func NewDirectory(id *Identity, src Sources) *Directory {
 
 // InGroup answers whether the user is a transitive member of the group. A
 // group that was not read (its source failed) or was read only in part
-// answers Maybe for users not found in it.
+// answers TriUnknown for users not found in it.
 func (d *Directory) InGroup(userID, groupID string) Tri {
 	g, ok := d.groups[strings.ToLower(groupID)]
 	if !ok {
-		return Maybe
+		return TriUnknown
 	}
 	i, ok := d.userIdx[strings.ToLower(userID)]
 	if ok && g.bits[i/64]&(1<<(i%64)) != 0 {
 		return Yes
 	}
 	if !g.complete {
-		return Maybe
+		return TriUnknown
 	}
 	return No
 }
@@ -111,7 +111,7 @@ func (d *Directory) GroupsOf(userID string) []string {
 // given template id, directly or through a role-assignable group.
 func (d *Directory) HasRole(userID, templateID string) Tri {
 	if !d.rolesKnown {
-		return Maybe
+		return TriUnknown
 	}
 	templateID = strings.ToLower(templateID)
 	for _, r := range d.roles[strings.ToLower(userID)] {

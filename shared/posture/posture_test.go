@@ -13,10 +13,10 @@ func TestTriLogic(t *testing.T) {
 	}{
 		{Yes, Yes, Yes, Yes},
 		{Yes, No, No, Yes},
-		{Yes, Maybe, Maybe, Yes},
+		{Yes, TriUnknown, TriUnknown, Yes},
 		{No, No, No, No},
-		{No, Maybe, No, Maybe},
-		{Maybe, Maybe, Maybe, Maybe},
+		{No, TriUnknown, No, TriUnknown},
+		{TriUnknown, TriUnknown, TriUnknown, TriUnknown},
 	}
 	for _, tc := range cases {
 		require.Equal(t, tc.and, tc.a.And(tc.b), "%s and %s", tc.a, tc.b)
@@ -26,7 +26,7 @@ func TestTriLogic(t *testing.T) {
 	}
 	require.Equal(t, No, Yes.Not())
 	require.Equal(t, Yes, No.Not())
-	require.Equal(t, Maybe, Maybe.Not())
+	require.Equal(t, TriUnknown, TriUnknown.Not())
 }
 
 func TestDirectory(t *testing.T) {
@@ -61,8 +61,8 @@ func TestDirectory(t *testing.T) {
 		{"a listed member of a complete group is in it (ids compare case-insensitively)", d.InGroup("aaaaaaaa-0000-4000-8000-000000000001", complete), Yes},
 		{"an unlisted user of a complete group is not in it", d.InGroup(u2, complete), No},
 		{"a listed member of a partly read group is in it", d.InGroup(u2, partial), Yes},
-		{"an unlisted user of a partly read group is unknown", d.InGroup(u1, partial), Maybe},
-		{"a group that was never read is unknown", d.InGroup(u1, missing), Maybe},
+		{"an unlisted user of a partly read group is unknown", d.InGroup(u1, partial), TriUnknown},
+		{"a group that was never read is unknown", d.InGroup(u1, missing), TriUnknown},
 		{"a custom role is matched by its template id", d.HasRole(u1, "custom-template"), Yes},
 		{"a role held through a role group counts", d.HasRole(u3, RoleSecurityAdmin), Yes},
 		{"an eligible assignment is not an active role", d.HasRole(u2, RoleGlobalAdmin), No},
@@ -71,7 +71,7 @@ func TestDirectory(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) { require.Equal(t, tc.want, tc.got) })
 	}
 	unknownRoles := NewDirectory(id, Sources{{Name: SrcRoleAssignments, Status: SourceForbidden}})
-	require.Equal(t, Maybe, unknownRoles.HasRole(u1, RoleGlobalAdmin), "roles unknown when the source failed")
+	require.Equal(t, TriUnknown, unknownRoles.HasRole(u1, RoleGlobalAdmin), "roles unknown when the source failed")
 	require.Equal(t, []string{complete}, d.GroupsOf(u1))
 }
 

@@ -6,9 +6,9 @@ type Tri string
 
 // Tri values.
 const (
-	Yes   Tri = "yes"
-	No    Tri = "no"
-	Maybe Tri = "unknown"
+	Yes        Tri = "yes"
+	No         Tri = "no"
+	TriUnknown Tri = "unknown"
 )
 
 // And is three-valued conjunction.
@@ -19,7 +19,7 @@ func (t Tri) And(o Tri) Tri {
 	case t == Yes && o == Yes:
 		return Yes
 	}
-	return Maybe
+	return TriUnknown
 }
 
 // Or is three-valued disjunction.
@@ -30,7 +30,7 @@ func (t Tri) Or(o Tri) Tri {
 	case t == No && o == No:
 		return No
 	}
-	return Maybe
+	return TriUnknown
 }
 
 // Not is three-valued negation.
@@ -41,7 +41,7 @@ func (t Tri) Not() Tri {
 	case No:
 		return Yes
 	}
-	return Maybe
+	return TriUnknown
 }
 
 // TriOf converts a known boolean.
