@@ -2,11 +2,8 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,6 +11,7 @@ import (
 	"time"
 
 	"m365security/handler/invoke"
+	"m365security/shared/changes"
 	"m365security/shared/posture"
 	"m365security/shared/queue"
 )
@@ -25,18 +23,6 @@ const notificationsQueue = "notifications"
 // maxNotificationBody bounds a notification POST; Graph batches stay far
 // below it.
 const maxNotificationBody = 1 << 20
-
-// changeMessage is the queue message for one notification item.
-type changeMessage struct {
-	Kind           string    `json:"kind"` // change or lifecycle
-	TenantID       string    `json:"tenantId"`
-	SubscriptionID string    `json:"subscriptionId"`
-	ChangeType     string    `json:"changeType,omitempty"`
-	Resource       string    `json:"resource,omitempty"`
-	ResourceID     string    `json:"resourceId,omitempty"`
-	LifecycleEvent string    `json:"lifecycleEvent,omitempty"`
-	ReceivedAt     time.Time `json:"receivedAt"`
-}
 
 // notificationItem is one element of Graph's changeNotificationCollection.
 type notificationItem struct {
@@ -102,13 +88,12 @@ func (a *app) receiveNotifications(w http.ResponseWriter, r *http.Request, kind 
 			badTenant++
 			continue
 		}
-		m := changeMessage{Kind: kind, TenantID: tenant, SubscriptionID: it.SubscriptionID, ChangeType: it.ChangeType,
-			Resource: it.Resource, LifecycleEvent: it.LifecycleEvent, ReceivedAt: now}
-		if it.ResourceData != nil {
-			m.ResourceID = it.ResourceData.ID
+		n := it.notification()
+		b, err := json.Marshal(changes.NewMessage(kind, n, now))
+		if err != nil {
+			return fmt.Errorf("encode change message: %w", err)
 		}
-		b, _ := json.Marshal(m)
-		msgs = append(msgs, queue.Message{ID: dedupeKey(it, kind), Body: b, ContentType: "application/json", Subject: kind})
+		msgs = append(msgs, queue.Message{ID: changes.DedupeKey(kind, n), Body: b, ContentType: "application/json", Subject: kind})
 	}
 	log := a.log.With("function", "notifications", "kind", kind)
 	if badState+badTenant > 0 {
@@ -130,57 +115,51 @@ func (a *app) receiveNotifications(w http.ResponseWriter, r *http.Request, kind 
 	return nil
 }
 
-// dedupeKey identifies a notification across Graph's redeliveries, which
-// carry no stable id of their own.
-func dedupeKey(it notificationItem, kind string) string {
-	h := sha256.New()
-	fmt.Fprintf(h, "%s|%s|%s|%s|%s", kind, it.SubscriptionID, it.ChangeType, it.Resource, it.LifecycleEvent)
+// notification is the part of the item the decisions use.
+func (it notificationItem) notification() changes.Notification {
+	n := changes.Notification{SubscriptionID: it.SubscriptionID, ChangeType: it.ChangeType, Resource: it.Resource,
+		TenantID: it.TenantID, LifecycleEvent: it.LifecycleEvent}
 	if it.ResourceData != nil {
-		fmt.Fprintf(h, "|%s|%s", it.ResourceData.ID, it.ResourceData.ETag)
+		n.ResourceID, n.ResourceETag = it.ResourceData.ID, it.ResourceData.ETag
 	}
-	return hex.EncodeToString(h.Sum(nil))[:40]
+	return n
 }
 
-// resyncDebounce is the minimum age of the identity snapshot before a
-// directory change triggers a new identity assessment.
-const resyncDebounce = 15 * time.Minute
-
-// processChangeNotification handles one queued notification. Directory
-// changes and lifecycle "missed" events re-assess identity posture (debounced),
-// so an exclusion added to a policy or a new admin shows within minutes.
+// processChangeNotification handles one queued notification as
+// changes.Decide says: directory changes and lifecycle "missed" events
+// re-assess identity posture (debounced), so an exclusion added to a policy
+// or a new admin shows within minutes.
 func (a *app) processChangeNotification(ctx context.Context, inv invoke.Invocation, m invoke.Message) error {
-	var cm changeMessage
-	// Unknown fields are tolerated: a newer producer may add some while an
-	// older consumer drains the queue during a deployment.
-	if err := json.Unmarshal(m.Body, &cm); err != nil {
-		return fmt.Errorf("message body is not a change message: %w", err)
+	cm, err := changes.Parse(m.Body)
+	if err != nil {
+		return err
 	}
 	if !a.tenants[cm.TenantID] {
 		return fmt.Errorf("tenant %q is not monitored", truncate(cm.TenantID, 40))
 	}
 	log := inv.Log.With("tenant_id", cm.TenantID, "kind", cm.Kind)
-	switch {
-	case cm.Kind == "lifecycle" && cm.LifecycleEvent == "reauthorizationRequired":
-		// No subscription renewer runs yet (README): say so where an
-		// operator will look, rather than imply it is handled.
-		log.Warn("subscription needs reauthorization and no renewer is deployed; renew it or it will stop delivering", "subscription_id", cm.SubscriptionID)
-		return nil
-	case cm.Kind == "lifecycle" && (cm.LifecycleEvent == "missed" || cm.LifecycleEvent == "subscriptionRemoved"):
-		// Changes may have been lost: resynchronise now, no debounce.
-	case cm.Kind == "change" && isDirectory(cm.Resource):
+	var lastTaken time.Time
+	if cm.Kind == changes.KindChange {
 		last, err := a.assess.Latest(ctx, cm.TenantID, posture.AreaIdentity, time.Time{})
 		if err != nil {
 			return invoke.Retry(err)
 		}
-		if last != nil && a.now().Sub(last.TakenAt) < resyncDebounce {
-			log.Info("directory change noted; identity posture is fresh", "snapshot_id", last.ID)
-			return nil
+		if last != nil {
+			lastTaken = last.TakenAt
 		}
-	case cm.Kind == "change" || cm.Kind == "lifecycle":
+	}
+	switch changes.Decide(cm, lastTaken, a.now()) {
+	case changes.Reauthorize:
+		// No subscription renewer runs yet (README): say so where an
+		// operator will look, rather than imply it is handled.
+		log.Warn("subscription needs reauthorization and no renewer is deployed; renew it or it will stop delivering", "subscription_id", cm.SubscriptionID)
+		return nil
+	case changes.Fresh:
+		log.Info("directory change noted; identity posture is fresh")
+		return nil
+	case changes.Ignore:
 		log.Info("notification for a resource posture does not track", "resource", truncate(cm.Resource, 80))
 		return nil
-	default:
-		return errors.New("message kind must be change or lifecycle")
 	}
 	res, err := a.assess.Run(ctx, cm.TenantID, posture.AreaIdentity)
 	if err != nil {
@@ -188,9 +167,4 @@ func (a *app) processChangeNotification(ctx context.Context, inv invoke.Invocati
 	}
 	log.Info("identity posture re-assessed after notification", "snapshot_id", res.SnapshotID, "stored", res.Stored)
 	return nil
-}
-
-func isDirectory(resource string) bool {
-	r := strings.ToLower(resource)
-	return strings.HasPrefix(r, "users") || strings.HasPrefix(r, "groups") || strings.HasPrefix(r, "directory")
 }
