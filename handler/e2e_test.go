@@ -19,6 +19,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"m365security/handler/invoke"
+	"m365security/shared/collect"
+	"m365security/shared/posture"
 )
 
 // harness runs the real binary's run() in standalone demo mode on a free
@@ -110,7 +112,20 @@ func (h *harness) getJSON(t *testing.T, path string, status int, v any) {
 	require.NoError(t, json.Unmarshal(b, v), string(b))
 }
 
+// fireTimerOnly fires a timer without waiting for the work it queues.
+func (h *harness) fireTimerOnly(t *testing.T, function string) invoke.Response {
+	t.Helper()
+	return h.fire(t, function, false)
+}
+
+// fireTimer fires a timer; for a collection timer it waits until the
+// fanned-out work has stored the area's snapshot.
 func (h *harness) fireTimer(t *testing.T, function string) invoke.Response {
+	t.Helper()
+	return h.fire(t, function, true)
+}
+
+func (h *harness) fire(t *testing.T, function string, wait bool) invoke.Response {
 	t.Helper()
 	now := time.Now().UTC()
 	body, err := invoke.TimerEnvelope(function, "timer", now, now.Add(-4*time.Hour), now.Add(4*time.Hour), false, "0f8fad5b-d9cb-469f-a165-70867728950e")
@@ -120,7 +135,46 @@ func (h *harness) fireTimer(t *testing.T, function string) invoke.Response {
 	require.Equal(t, http.StatusOK, code, "%s: %s", function, b)
 	var resp invoke.Response
 	require.NoError(t, json.Unmarshal(b, &resp))
+	if ar, ok := areaOfTimer(function); ok && wait {
+		h.waitCollected(t, ar, now)
+	}
 	return resp
+}
+
+func areaOfTimer(function string) (posture.Area, bool) {
+	for _, a := range collect.Areas() {
+		if a.Timer == function {
+			return a.Name, true
+		}
+	}
+	return "", false
+}
+
+// waitCollected waits for the fanned-out collection of area to store (or
+// record an attempt on) a snapshot taken at or after since.
+func (h *harness) waitCollected(t *testing.T, area posture.Area, since time.Time) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		var v struct {
+			Areas map[string]struct {
+				TakenAt  *time.Time `json:"takenAt"`
+				Attempts []struct {
+					At time.Time `json:"at"`
+				} `json:"attempts"`
+			} `json:"areas"`
+		}
+		h.getJSON(t, "/api/collection?tenant="+h.tenant, http.StatusOK, &v)
+		a := v.Areas[string(area)]
+		if a.TakenAt != nil && !a.TakenAt.Before(since.Truncate(time.Second)) {
+			return true
+		}
+		for _, at := range a.Attempts {
+			if !at.At.Before(since.Truncate(time.Second)) {
+				return true
+			}
+		}
+		return false
+	}, 30*time.Second, 20*time.Millisecond, "%s was not collected through the queue", area)
 }
 
 func TestEndToEndCollectionThroughTheHostProtocol(t *testing.T) {
@@ -136,7 +190,7 @@ func TestEndToEndCollectionThroughTheHostProtocol(t *testing.T) {
 	for _, fn := range []string{"CollectIdentity", "CollectDevices", "CollectSecureScore", "CollectBackup"} {
 		resp := h.fireTimer(t, fn)
 		require.NotEmpty(t, resp.Logs, "%s copies its log into the response", fn)
-		require.Contains(t, strings.Join(resp.Logs, "\n"), "posture collected")
+		require.Contains(t, strings.Join(resp.Logs, "\n"), "posture collection queued")
 	}
 
 	var m struct {
@@ -203,7 +257,7 @@ func TestEndToEndCollectionThroughTheHostProtocol(t *testing.T) {
 	require.Len(t, hist.History, 4, "one entry per stored snapshot")
 
 	// Timers are idempotent per period: firing again adds no snapshot.
-	h.fireTimer(t, "CollectIdentity")
+	h.fireTimerOnly(t, "CollectIdentity")
 	h.getJSON(t, "/api/metrics/history"+q, http.StatusOK, &hist)
 	require.Len(t, hist.History, 4)
 }

@@ -4,15 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"m365security/handler/hostmeta"
 	"m365security/handler/invoke"
 	"m365security/shared/collect"
-	"m365security/shared/posture"
+	"m365security/shared/fanout"
 )
 
 // function is the Go side of one functions/<Name> folder: exactly one of the
@@ -28,6 +30,7 @@ type function struct {
 func (a *app) functions() map[string]function {
 	fns := map[string]function{
 		"ProcessChangeNotification": {message: a.processChangeNotification},
+		"RunTenantWork":             {message: a.runTenantWork},
 		"Health":                    {api: a.health},
 		"Metrics":                   {api: a.metrics},
 		"MetricsHistory":            {api: a.metricsHistory},
@@ -41,9 +44,10 @@ func (a *app) functions() map[string]function {
 		"Notifications":             {api: a.notifications},
 		"NotificationsLifecycle":    {api: a.lifecycleNotifications},
 	}
-	// Each collection area declares the timer that runs it.
+	// Each collection area declares the timer that runs it; the timer fans
+	// the work out per tenant (RunTenantWork).
 	for _, ar := range collect.Areas() {
-		fns[ar.Timer] = function{timer: a.collectTimer(ar.Name)}
+		fns[ar.Timer] = function{timer: a.fanOutTimer(fanout.CollectJob(ar.Name), time.Hour)}
 	}
 	return fns
 }
@@ -138,18 +142,19 @@ func muxPatterns(prefix, route string, methods []string) ([]string, error) {
 	return out, nil
 }
 
-// collectTimer runs one area's assessment for every monitored tenant. Each
-// tenant is independent: one failing does not stop the others, but any
-// failure fails the invocation so the host logs it.
-func (a *app) collectTimer(area posture.Area) invoke.TimerFunc {
-	return func(ctx context.Context, inv invoke.Invocation, t invoke.TimerInfo) error {
-		var errs []error
-		for _, tenant := range a.cfg.Tenants {
-			res, err := a.assess.Run(ctx, tenant, area)
+// tenantJob is one tenant's share of a fanned-out job. An error is retried
+// (the queue redelivers, then dead-letters with the reason).
+type tenantJob func(ctx context.Context, log *slog.Logger, tenantID string) error
+
+// jobs are the work RunTenantWork can do, by fanout job name.
+func (a *app) jobs() map[string]tenantJob {
+	out := map[string]tenantJob{}
+	for _, ar := range collect.Areas() {
+		area := ar.Name
+		out[fanout.CollectJob(area)] = func(ctx context.Context, log *slog.Logger, tenantID string) error {
+			res, err := a.assess.Run(ctx, tenantID, area)
 			if err != nil {
-				inv.Log.Error("assessment failed", "tenant_id", tenant, "area", string(area), "error", err.Error())
-				errs = append(errs, fmt.Errorf("tenant %s: %w", tenant, err))
-				continue
+				return fmt.Errorf("assess %s: %w", area, err)
 			}
 			failed := 0
 			for _, s := range res.Sources {
@@ -157,9 +162,51 @@ func (a *app) collectTimer(area posture.Area) invoke.TimerFunc {
 					failed++
 				}
 			}
-			inv.Log.Info("posture collected", "tenant_id", tenant, "area", string(area), "snapshot_id", res.SnapshotID,
+			log.Info("posture collected", "area", string(area), "snapshot_id", res.SnapshotID,
 				"stored", res.Stored, "sources", len(res.Sources), "sources_failed", failed)
+			return nil
 		}
-		return errors.Join(errs...)
 	}
+	return out
+}
+
+// fanOutTimer queues one work item per monitored tenant for job, keyed by
+// the period the timer fired in, so Functions runs tenants on as many
+// instances as it likes and a second firing in the period queues nothing.
+func (a *app) fanOutTimer(job string, every time.Duration) invoke.TimerFunc {
+	return func(ctx context.Context, inv invoke.Invocation, t invoke.TimerInfo) error {
+		msgs, err := fanout.Split(job, a.cfg.Tenants, a.now(), every)
+		if err != nil {
+			return err
+		}
+		if err := a.queue.Send(ctx, fanout.Queue, msgs...); err != nil {
+			return fmt.Errorf("queue %s for %d tenants: %w", job, len(msgs), err)
+		}
+		inv.Log.Info("posture collection queued", "job", job, "tenants", len(msgs))
+		return nil
+	}
+}
+
+// runTenantWork does one tenant's share of a fanned-out job. A message that
+// names no known job or tenant is permanent (parked); a failing job is
+// retried by redelivery and dead-lettered when it keeps failing, without
+// holding up any other tenant's message.
+func (a *app) runTenantWork(ctx context.Context, inv invoke.Invocation, m invoke.Message) error {
+	w, err := fanout.Parse(m.Body)
+	if err != nil {
+		return err
+	}
+	if !a.tenants[w.TenantID] {
+		return fmt.Errorf("tenant %q is not monitored", truncate(w.TenantID, 40))
+	}
+	job, ok := a.jobs()[w.Job]
+	if !ok {
+		return fmt.Errorf("unknown job %q", truncate(w.Job, 60))
+	}
+	log := inv.Log.With("tenant_id", w.TenantID, "job", w.Job, "period", w.Period)
+	if err := job(ctx, log, w.TenantID); err != nil {
+		log.Warn("tenant work failed; it will be retried", "delivery_count", m.DeliveryCount, "error", err.Error())
+		return invoke.Retry(err)
+	}
+	return nil
 }

@@ -18,10 +18,12 @@ param principalId string
 
 // Every queueName of a serviceBusTrigger in functions/*/function.json. The
 // webhook (POST /api/notifications) sends to "notifications" and
-// ProcessChangeNotification is triggered from it. infra/infra_test.go checks
-// this list against the bindings.
+// ProcessChangeNotification is triggered from it; the timers fan their work
+// out per tenant on "tenantwork" and RunTenantWork is triggered from it.
+// infra/infra_test.go checks this list against the bindings.
 var queueNames = [
   'notifications'
+  'tenantwork'
 ]
 
 resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
@@ -49,7 +51,8 @@ resource queues 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = [for queue
     maxDeliveryCount: 10
     lockDuration: 'PT1M'
     // Duplicate detection cannot be switched on for an existing queue; the
-    // webhook sets MessageId to a dedupe key so Graph retries collapse.
+    // webhook sets MessageId to a dedupe key so Graph retries collapse, and
+    // the timers set it to job|tenant|period so a second firing collapses.
     requiresDuplicateDetection: true
     duplicateDetectionHistoryTimeWindow: 'PT10M'
     deadLetteringOnMessageExpiration: true
