@@ -115,7 +115,7 @@ func TestRepositoryFunctions(t *testing.T) {
 		})
 	}
 	require.Positive(t, kinds[hostmeta.TimerTrigger], "the collectors are timer functions")
-	require.Equal(t, 1, kinds[hostmeta.ServiceBusTrigger])
+	require.Equal(t, 2, kinds[hostmeta.ServiceBusTrigger], "change notifications and per-tenant work")
 	for name := range anonymousFunctions {
 		f, ok := app.Function(name)
 		require.True(t, ok, "%s exists", name)
