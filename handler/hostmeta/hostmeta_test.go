@@ -88,7 +88,7 @@ func TestRepositoryFunctions(t *testing.T) {
 				requireFiresDaily(t, s)
 			case hostmeta.ServiceBusTrigger:
 				require.Len(t, f.Bindings, 1)
-				require.Equal(t, "notifications", tr.QueueName)
+				require.Equal(t, map[string]string{"ProcessChangeNotification": "notifications", "RunTenantWork": "tenantwork"}[f.Name], tr.QueueName)
 				require.Equal(t, "ServiceBusConnection", tr.Connection)
 				require.Equal(t, "msg", tr.Name)
 			case hostmeta.HTTPTrigger:
