@@ -281,6 +281,8 @@ func (a *app) startQueue(ctx context.Context, cfg Config, meta hostmeta.App, mux
 		f := consumers[d.Queue]
 		return deliverLocal(ctx, mux, f, d)
 	}, inprocess.Options{Queues: names, DuplicateWindow: 10 * time.Minute, Log: a.log,
+		// One instance's concurrency, as host.json gives it to Service Bus.
+		Workers: meta.Host.Extensions.ServiceBus.MaxConcurrentCalls,
 		OnDeadLetter: func(dl inprocess.DeadLetter) {
 			p := invoke.Parked{Function: consumers[dl.Queue].Name, MessageID: dl.Message.ID, DeliveryCount: dl.DeliveryCount,
 				Reason: dl.Reason + ": " + dl.Description, Body: string(dl.Message.Body), ParkedAt: dl.At}
