@@ -77,7 +77,11 @@ var fast = Retry{Attempts: 4, Base: time.Microsecond, Max: time.Microsecond}
 
 func TestUpdate(t *testing.T) {
 	ctx := context.Background()
-	inc := func(v *box, d *Doc, exists bool) error { v.N++; d.Attrs = map[string]string{"exists": strconv.FormatBool(exists)}; return nil }
+	inc := func(v *box, d *Doc, exists bool) error {
+		v.N++
+		d.Attrs = map[string]string{"exists": strconv.FormatBool(exists)}
+		return nil
+	}
 
 	t.Run("a missing document is created, then updated in place", func(t *testing.T) {
 		m := newMem()
