@@ -71,7 +71,7 @@ func buildDevices(s *posture.Snapshot, c Collected) []posture.UserMFA {
 	takenAt := s.TakenAt
 	s.Metrics = metrics.Devices(c.Devices, c.Sources, takenAt)
 	counts := &posture.Counts{DevicesByOS: map[string]int{}, DevicesByState: map[string]int{}}
-	var noncompliant, unprotected posture.FindingList
+	var noncompliant, unprotected, unmeasured posture.FindingList
 	if c.Devices != nil {
 		for _, d := range c.Devices.Devices {
 			counts.Devices++
@@ -81,7 +81,11 @@ func buildDevices(s *posture.Snapshot, c Collected) []posture.UserMFA {
 				noncompliant.Add(posture.Finding{Kind: posture.FindingDevice, ID: d.ID, Name: d.DeviceName, UserID: d.UserID,
 					Detail: "compliance state " + d.ComplianceState + " (" + d.OperatingSystem + ", " + d.UserPrincipalName + ")"})
 			}
-			if !metrics.EndpointProtected(d, takenAt) {
+			if ok, reason := d.ProtectionMeasurable(); !ok {
+				// Not measurable is not unprotected: listed apart.
+				unmeasured.Add(posture.Finding{Kind: posture.FindingDevice, ID: d.ID, Name: d.DeviceName, UserID: d.UserID,
+					Detail: "not measurable: " + reason})
+			} else if !metrics.EndpointProtected(d, takenAt) {
 				unprotected.Add(posture.Finding{Kind: posture.FindingDevice, ID: d.ID, Name: d.DeviceName, UserID: d.UserID,
 					Detail: protectionGap(d, takenAt)})
 			}
@@ -90,6 +94,7 @@ func buildDevices(s *posture.Snapshot, c Collected) []posture.UserMFA {
 	s.Counts = counts
 	s.Findings[posture.ListNoncompliantDevice] = noncompliant
 	s.Findings[posture.ListUnprotectedDevices] = unprotected
+	s.Findings[posture.ListUnmeasuredDevices] = unmeasured
 	return nil
 }
 
@@ -102,8 +107,6 @@ func buildSecureScore(s *posture.Snapshot, c Collected) []posture.UserMFA {
 func protectionGap(d posture.Device, asOf time.Time) string {
 	p := d.Protection
 	switch {
-	case !d.IsWindows():
-		return d.OperatingSystem + " device: Intune reports no endpoint protection state for this platform"
 	case p == nil:
 		return "no Windows protection state reported"
 	case !p.MalwareProtectionEnabled:

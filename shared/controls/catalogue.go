@@ -220,8 +220,8 @@ var Catalogue = []Control{
 		ID: "M365SEC.DEV.2", Title: "Endpoint protection is active and reporting", Severity: High, Area: posture.AreaDevices,
 		Requires:    []string{posture.SrcManagedDevices, posture.SrcProtectionStates},
 		Rationale:   "A device whose anti-malware is off or silent is a blind spot for detection and response.",
-		Remediation: "Turn on Microsoft Defender real-time protection and signature updates on the listed devices and make sure they report to Intune.",
-		Rule:        metricTarget(posture.MetricEndpointProtection, posture.ListUnprotectedDevices, func(t Targets) float64 { return t.EndpointProtection }),
+		Remediation: "Turn on Microsoft Defender real-time protection and signature updates on the listed devices and make sure they report to Intune. Devices Graph cannot measure (macOS, iOS, Android) are listed under evidence.unmeasuredDevices; check them in the Defender portal.",
+		Rule:        endpointProtection,
 	},
 	{
 		ID: "M365SEC.SCORE.1", Title: "Secure Score has not dropped", Severity: Medium, Area: posture.AreaSecureScore,
@@ -428,6 +428,24 @@ func metricTarget(metric, list string, target func(Targets) float64) func(Input)
 		o.Status = Fail
 		return o
 	}
+}
+
+// endpointProtection judges the measured ratio of endpointProtectionCoverage
+// against the target; it is unknown when no device is measurable. Devices
+// Graph cannot measure are evidence, never findings: no change on them could
+// make the control pass.
+func endpointProtection(in Input) Outcome {
+	o := metricTarget(posture.MetricEndpointProtection, posture.ListUnprotectedDevices,
+		func(t Targets) float64 { return t.EndpointProtection })(in)
+	if snap := in.Snapshot(posture.AreaDevices); snap != nil {
+		if m := snap.Metrics[posture.MetricEndpointProtection]; m.Unmeasured != nil {
+			o.Evidence["unmeasured"] = m.Unmeasured
+		}
+		if l, ok := snap.Findings[posture.ListUnmeasuredDevices]; ok && l.Total > 0 {
+			o.Evidence["unmeasuredDevices"] = l
+		}
+	}
+	return o
 }
 
 // snapshotFor returns the snapshot of the area that produces metric.

@@ -31,6 +31,42 @@ type Metric struct {
 	// LastMeasured carries the most recent measured value when this one is
 	// unknown, so a failed collection never hides the last good value.
 	LastMeasured *Metric `json:"lastMeasured,omitempty"`
+	// Unmeasured is set on a ratio whose denominator is only what its source
+	// can measure (endpointProtectionCoverage): the items left out of the
+	// denominator, counted per platform with the reason. It is present,
+	// possibly with total 0, whenever the items were read, also when the
+	// ratio itself is unknown.
+	Unmeasured *Unmeasured `json:"unmeasured,omitempty"`
+}
+
+// Unmeasured counts the items a ratio could not measure, per platform.
+type Unmeasured struct {
+	Total      int                        `json:"total"`
+	ByPlatform map[string]UnmeasuredCount `json:"byPlatform"`
+}
+
+// UnmeasuredCount is one platform's unmeasured items and why they could not
+// be measured.
+type UnmeasuredCount struct {
+	Count  int    `json:"count"`
+	Reason string `json:"reason"`
+}
+
+// NewUnmeasured returns an empty count: nothing left out yet.
+func NewUnmeasured() *Unmeasured {
+	return &Unmeasured{ByPlatform: map[string]UnmeasuredCount{}}
+}
+
+// Add counts one unmeasured item of platform; the platform's first reason is
+// kept.
+func (u *Unmeasured) Add(platform, reason string) {
+	c := u.ByPlatform[platform]
+	if c.Count == 0 {
+		c.Reason = reason
+	}
+	c.Count++
+	u.ByPlatform[platform] = c
+	u.Total++
 }
 
 // Ratio builds a measured ratio metric; a zero denominator is unknown with

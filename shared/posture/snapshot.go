@@ -101,6 +101,9 @@ const (
 	ListUnprotectedAdmins  = "unprotectedAdmins"
 	ListNoncompliantDevice = "noncompliantDevices"
 	ListUnprotectedDevices = "unprotectedDevices"
+	// ListUnmeasuredDevices holds devices whose endpoint protection Graph
+	// cannot report: not measurable, so not in unprotectedDevices.
+	ListUnmeasuredDevices = "unmeasuredDevices"
 )
 
 // HistoryPoint is the small record kept per snapshot for trends: the
