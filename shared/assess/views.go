@@ -147,7 +147,7 @@ func (s *Service) ControlsHistory(ctx context.Context, tenantID string, from, to
 	if err != nil {
 		return ControlsHistoryView{}, err
 	}
-	return ControlsHistoryView{TenantID: tenantID, From: from, To: to, Controls: controls.History(points, from, to)}, nil
+	return ControlsHistoryView{TenantID: tenantID, From: from, To: to, Controls: controls.History(points, from, to, s.now())}, nil
 }
 
 // UsersView is the per-user MFA answer of the latest identity snapshot.

@@ -51,18 +51,24 @@ type Transition struct {
 // History computes each control's history over [from, to) from history
 // points, which may start before from so the state at from is known.
 // Unknown evaluations carry the previous state: a failed collection is not a
-// fix.
-func History(points []posture.HistoryPoint, from, to time.Time) []ControlHistory {
+// fix. Time out of compliance counts up to min(now, to): a window that ends
+// in the future has not been failing there yet.
+func History(points []posture.HistoryPoint, from, to, now time.Time) []ControlHistory {
 	sorted := append([]posture.HistoryPoint(nil), points...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].TakenAt.Before(sorted[j].TakenAt) })
+	until := to
+	if now.Before(until) {
+		until = now
+	}
 	out := make([]ControlHistory, 0, len(Catalogue))
 	for _, c := range Catalogue {
-		out = append(out, history(c, sorted, from, to))
+		out = append(out, history(c, sorted, from, to, until))
 	}
 	return out
 }
 
-func history(c Control, points []posture.HistoryPoint, from, to time.Time) ControlHistory {
+// history is one control's History; time failing counts up to until.
+func history(c Control, points []posture.HistoryPoint, from, to, until time.Time) ControlHistory {
 	h := ControlHistory{ID: c.ID, Title: c.Title, Severity: c.Severity, Status: string(Unknown), Change: NoData,
 		Fixes: []Fix{}, Transitions: []Transition{}}
 	type obs struct {
@@ -106,8 +112,8 @@ func history(c Control, points []posture.HistoryPoint, from, to time.Time) Contr
 		}
 		// Time spent failing inside the window.
 		if failing(o.status) {
-			end := to
-			if i+1 < len(seq) {
+			end := until
+			if i+1 < len(seq) && seq[i+1].at.Before(end) {
 				end = seq[i+1].at
 			}
 			s := o.at

@@ -19,7 +19,9 @@ func TestHistory(t *testing.T) {
 		}
 		return ps
 	}
-	from, to := day(-4), day(1) // the window holds the last five daily points
+	// The window holds the last five daily points and ends tomorrow; now is
+	// the moment of the last point, so failing time stops there.
+	from, to := day(-4), day(1)
 	cases := []struct {
 		name     string
 		statuses []string // one per day, oldest first; the last is today
@@ -28,18 +30,18 @@ func TestHistory(t *testing.T) {
 		fixes    int
 	}{
 		{"passing throughout", []string{"pass", "pass", "pass", "pass", "pass", "pass"}, Passing, 0, 0},
-		{"failing from the start of the window to its end", []string{"fail", "fail", "fail", "fail", "fail", "fail"}, StillFailing, 5, 0},
-		{"failing for the first time inside the window", []string{"pass", "pass", "pass", "fail", "fail", "fail"}, NewFailing, 3, 0},
+		{"failing from the start of the window to now", []string{"fail", "fail", "fail", "fail", "fail", "fail"}, StillFailing, 4, 0},
+		{"failing for the first time inside the window", []string{"pass", "pass", "pass", "fail", "fail", "fail"}, NewFailing, 2, 0},
 		{"fixed inside the window", []string{"fail", "fail", "fail", "pass", "pass", "pass"}, Fixed, 2, 1},
-		{"fixed and failing again inside the window", []string{"fail", "fail", "pass", "pass", "fail", "fail"}, Regressed, 3, 1},
-		{"failing again after a fix before the window", []string{"fail", "pass", "pass", "pass", "pass", "pass", "fail"}, Regressed, 1, 0},
-		{"an unknown evaluation does not count as a fix", []string{"fail", "fail", "unknown", "unknown", "fail", "fail"}, StillFailing, 5, 0},
+		{"fixed and failing again inside the window", []string{"fail", "fail", "pass", "pass", "fail", "fail"}, Regressed, 2, 1},
+		{"failing again after a fix before the window, as of now", []string{"fail", "pass", "pass", "pass", "pass", "pass", "fail"}, Regressed, 0, 0},
+		{"an unknown evaluation does not count as a fix", []string{"fail", "fail", "unknown", "unknown", "fail", "fail"}, StillFailing, 4, 0},
 		{"an excepted control is not out of compliance", []string{"fail", "fail", "excepted", "excepted", "excepted", "excepted"}, Fixed, 1, 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var got ControlHistory
-			for _, h := range History(points(tc.statuses...), from, to) {
+			for _, h := range History(points(tc.statuses...), from, to, day(0)) {
 				if h.ID == "MS.AAD.1.1v1" {
 					got = h
 				}
@@ -62,7 +64,7 @@ func TestHistoryTimeToFix(t *testing.T) {
 		mk(now.Add(-5*24*time.Hour), "fail"),
 		mk(now.Add(-4*24*time.Hour), "pass"), // fixed after 1 day
 	}
-	for _, h := range History(ps, now.Add(-30*24*time.Hour), now) {
+	for _, h := range History(ps, now.Add(-30*24*time.Hour), now, now) {
 		if h.ID != "MS.AAD.6.1v1" {
 			require.Equal(t, NoData, h.Change, "controls without points have no data")
 			continue
@@ -74,5 +76,36 @@ func TestHistoryTimeToFix(t *testing.T) {
 		require.InDelta(t, 2.0, *h.MeanTimeToFixDays, 1e-9)
 		require.InDelta(t, 4.0, h.DaysOutOfCompliance, 1e-9)
 		require.Nil(t, h.FailingSince)
+	}
+}
+
+// TestDaysOutOfComplianceCountsToNow: failing time ends at min(now, to),
+// whatever window the caller asks for.
+func TestDaysOutOfComplianceCountsToNow(t *testing.T) {
+	failedAt := now.Add(-30 * time.Second)
+	points := []posture.HistoryPoint{
+		{TakenAt: now.Add(-48 * time.Hour), Controls: map[string]posture.ControlState{"MS.AAD.1.1v1": {Status: "pass"}}},
+		{TakenAt: failedAt, Controls: map[string]posture.ControlState{"MS.AAD.1.1v1": {Status: "fail"}}},
+	}
+	endOfDay := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, time.UTC)
+	cases := []struct {
+		name     string
+		from, to time.Time
+		now      time.Time
+		days     float64
+	}{
+		{"a control failing for 30 seconds with the window ending tonight shows 30 seconds", now.AddDate(0, 0, -30), endOfDay, now, 30.0 / 86400},
+		{"a window ending at the end of the year counts only to now", now.AddDate(0, 0, -30), time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC), now, 30.0 / 86400},
+		{"a window that ended before now counts to its end", now.AddDate(0, 0, -30), failedAt.Add(10 * time.Second), now, 10.0 / 86400},
+		{"a window that starts after now has no failing time", now.Add(time.Hour), now.Add(2 * time.Hour), now, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, h := range History(points, tc.from, tc.to, tc.now) {
+				if h.ID == "MS.AAD.1.1v1" {
+					require.InDelta(t, tc.days, h.DaysOutOfCompliance, 1e-9)
+				}
+			}
+		})
 	}
 }
