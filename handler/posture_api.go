@@ -57,7 +57,11 @@ func (a *app) controls(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if s := r.URL.Query().Get("status"); s != "" {
+	status := r.URL.Query().Get("status")
+	if err := checkControlStatus(status); err != nil {
+		return err
+	}
+	if s := status; s != "" && s != "all" {
 		var kept []controls.Result
 		for _, c := range v.Controls {
 			if string(c.Status) == s {
@@ -71,6 +75,23 @@ func (a *app) controls(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, v)
 	return nil
+}
+
+// checkControlStatus accepts the /api/controls status filter: empty or all,
+// or one of the control statuses; anything else is a 400 naming them, since
+// an empty list for a misspelt status would read as "nothing failing".
+func checkControlStatus(s string) error {
+	if s == "" || s == "all" {
+		return nil
+	}
+	allowed := []string{"all"}
+	for _, st := range controls.Statuses {
+		if s == string(st) {
+			return nil
+		}
+		allowed = append(allowed, string(st))
+	}
+	return badRequest("status must be one of %s", strings.Join(allowed, ", "))
 }
 
 func (a *app) controlsHistory(w http.ResponseWriter, r *http.Request) error {

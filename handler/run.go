@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"flag"
 	"fmt"
 	"io"
@@ -112,6 +114,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	a.records = records.New(a.store)
 	a.parker = storeParker{a.records.Parked}
 
+	var demoNotify string
 	if cfg.Demo {
 		size := graphsim.DefaultSize()
 		size.Now = time.Now().UTC()
@@ -125,7 +128,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if len(cfg.Tenants) == 0 {
 			cfg.Tenants = []string{strings.ToLower(demo.ID)}
 		}
-		log.Info("demo tenant simulator started", "graph_endpoint", cfg.GraphEndpoint, "tenant_id", cfg.Tenants[0])
+		// The demo stands for a Graph subscription on this webhook: the
+		// simulator signs its notifications with the same clientState,
+		// random per start unless set, and never logged.
+		generated := cfg.ClientState == ""
+		if generated {
+			if cfg.ClientState, err = newClientState(); err != nil {
+				return err
+			}
+		}
+		sim.SetWebhook(graphsim.Webhook{URL: "http://" + ln.Addr().String() + "/api/notifications", ClientState: cfg.ClientState.Reveal()})
+		demoNotify = sim.URL() + graphsim.NotifyPath
+		log.Info("demo tenant simulator started", "graph_endpoint", cfg.GraphEndpoint, "tenant_id", cfg.Tenants[0],
+			"notify_url", demoNotify, "client_state_generated", generated)
 	}
 	for _, t := range cfg.Tenants {
 		a.tenants[t] = true
@@ -171,6 +186,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		for _, t := range cfg.Tenants {
 			fmt.Fprintf(stdout, "  metrics:  %s/api/metrics?tenant=%s\n  controls: %s/api/controls?tenant=%s\n  overview: %s/\n", base, t, base, t, base)
 		}
+		if demoNotify != "" {
+			fmt.Fprintf(stdout, "  webhook:  curl -X POST %s   (the demo tenant sends a change notification)\n", demoNotify)
+		}
 	}
 	if ready != nil {
 		ready <- base
@@ -196,6 +214,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 // demoSeed fixes the demo organisation so every newcomer sees the same one.
 const demoSeed = 20261126
+
+// newClientState returns a random NOTIFICATION_CLIENT_STATE for demo mode:
+// 32 random bytes, base64url (43 characters, within Graph's 128).
+func newClientState() (Secret, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("generate the demo NOTIFICATION_CLIENT_STATE: %w", err)
+	}
+	return Secret(base64.RawURLEncoding.EncodeToString(b)), nil
+}
 
 func openStore(ctx context.Context, cfg Config) (store.Store, error) {
 	switch cfg.Store {

@@ -18,6 +18,9 @@ const (
 	Excepted Status = "excepted"
 )
 
+// Statuses lists every Status, in the order the API documents them.
+var Statuses = []Status{Pass, Fail, Unknown, Excepted}
+
 // Severity of a control.
 type Severity string
 

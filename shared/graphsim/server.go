@@ -24,6 +24,8 @@ type Server struct {
 	secret string
 	seq    atomic.Uint64
 	ix     *index
+	// hook is where change notifications go (SetWebhook); nil: none.
+	hook atomic.Pointer[Webhook]
 
 	mu  sync.Mutex
 	lis net.Listener
@@ -99,6 +101,10 @@ const jsonContentType = "application/json;odata.metadata=minimal;odata.streaming
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == NotifyPath {
+		s.serveNotify(w, r)
+		return
+	}
 	s.f.mu.Lock()
 	latency := s.f.latency
 	s.f.mu.Unlock()
