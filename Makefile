@@ -5,27 +5,34 @@ SHELL := /bin/bash
 GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
+# build and package compile with the same flags (static, -trimpath), so they
+# share Go's build cache: after the first build, make package only links
+# (cross-compiling from another OS/arch compiles once more for linux/amd64).
+BUILDFLAGS := -trimpath -ldflags "$(LDFLAGS)"
+PKG_GOOS ?= linux
+PKG_GOARCH ?= amd64
 COSMOS_TOOLS := test-tools/cosmosdb
 PORT ?= 7071
 
-.PHONY: run build package test test-tools bench lint clean
+.PHONY: run build package test test-tools bench bench-render bench-all lint clean
 
 run: build
 	@mkdir -p data
 	DEMO=1 FUNCTIONS_CUSTOMHANDLER_PORT=$(PORT) ./bin/handler
 
 build:
-	$(GO) build -ldflags "$(LDFLAGS)" -o bin/handler ./handler
+	CGO_ENABLED=0 $(GO) build $(BUILDFLAGS) -o bin/handler ./handler
 
-# package stages what the Functions host needs beside each other: host.json,
-# one folder per function and the linux/amd64 binary named as host.json says.
+# package stages what the Functions host needs beside each other in dist/app:
+# host.json, one folder per function and the linux/amd64 binary named as
+# host.json says; zips it to dist/m365security.zip; then copies
+# local.settings.json, if present, into dist/app (never into the zip) so that
+# `cd dist/app && func start` works. PKG_GOOS/PKG_GOARCH stage for another
+# platform (e.g. to run func start on a Mac; not for deployment).
 package:
-	rm -rf dist && mkdir -p dist/app
-	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o dist/app/handler ./handler
-	cp host.json dist/app/
-	cp -r functions/* dist/app/
-	cd dist/app && python3 -c 'import shutil; shutil.make_archive("../m365security", "zip", ".")'
-	@echo "dist/m365security.zip ready for: az functionapp deployment source config-zip --src dist/m365security.zip"
+	@mkdir -p dist
+	CGO_ENABLED=0 GOOS=$(PKG_GOOS) GOARCH=$(PKG_GOARCH) $(GO) build $(BUILDFLAGS) -o dist/handler-$(PKG_GOOS)-$(PKG_GOARCH) ./handler
+	$(GO) run ./tools/stage -binary dist/handler-$(PKG_GOOS)-$(PKG_GOARCH) -out dist
 
 # test-tools installs the pinned Cosmos DB server (npm ci is a no-op when the
 # lockfile is already satisfied).
@@ -37,7 +44,19 @@ $(COSMOS_TOOLS)/node_modules/.package-lock.json: $(COSMOS_TOOLS)/package.json $(
 test: test-tools lint
 	$(GO) test -count=1 -timeout 20m ./...
 
-bench: test-tools build
+# bench runs the tables of bench/benchmarks.json, one test process per row,
+# and writes bench/RESULTS.md, bench/results.json and README.md's
+# measurement block. BENCH_ONLY=id[,id] reruns some tables and keeps the rest.
+bench: build
+	$(GO) run ./tools/benchtable $(if $(BENCH_ONLY),-only $(BENCH_ONLY))
+
+# bench-render regenerates RESULTS.md and the README block from results.json.
+bench-render:
+	$(GO) run ./tools/benchtable -render
+
+# bench-all runs every benchmark of every package in one go test (quick look;
+# memory figures after the first benchmark of a process are not reported).
+bench-all: test-tools build
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./...
 
 lint:

@@ -73,8 +73,8 @@ func benchmarkIdentity(b *testing.B, users int) {
 	kept := retainedBytes(func() any { id, _ := Identity(ctx, c, discardLogger()); return id })
 	b.ReportMetric(kept/float64(users), "retained-B/user")
 	peak, delta := peakRSS(b, func() { _, _ = Identity(ctx, c, discardLogger()) })
-	b.ReportMetric(peak/(1<<20), "peak-RSS-MB")
-	b.ReportMetric(delta/(1<<20), "peak-RSS-rise-MB")
+	reportRSS(b, peak, "peak-RSS-MB")
+	reportRSS(b, delta, "peak-RSS-rise-MB")
 }
 
 func benchmarkDevices(b *testing.B, devices int) {
@@ -98,8 +98,8 @@ func benchmarkDevices(b *testing.B, devices int) {
 	kept := retainedBytes(func() any { d, _ := Devices(ctx, c, discardLogger()); return d })
 	b.ReportMetric(kept/float64(devices), "retained-B/device")
 	peak, delta := peakRSS(b, func() { _, _ = Devices(ctx, c, discardLogger()) })
-	b.ReportMetric(peak/(1<<20), "peak-RSS-MB")
-	b.ReportMetric(delta/(1<<20), "peak-RSS-rise-MB")
+	reportRSS(b, peak, "peak-RSS-MB")
+	reportRSS(b, delta, "peak-RSS-rise-MB")
 }
 
 // BenchmarkPaging compares the two ways to follow nextLinks over 10k users:

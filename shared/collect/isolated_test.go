@@ -124,8 +124,11 @@ func BenchmarkIdentityIsolated(b *testing.B) {
 			st = fetchStats(b, base)
 			b.ReportMetric(float64(st.Requests), "requests/op")
 			b.ReportMetric(float64(st.Minimum), "min-requests")
-			b.ReportMetric(peak/(1<<20), "peak-RSS-MB")
-			b.ReportMetric(before/(1<<20), "rss-before-MB")
+			b.ReportMetric(float64(st.HTTPRequests), "http-requests/op")
+			reportRSS(b, peak, "peak-RSS-MB")
+			if peak >= 0 {
+				reportRSS(b, before, "rss-before-MB")
+			}
 		})
 	}
 }

@@ -17,7 +17,7 @@ const (
 	UnitDays    = "days"
 )
 
-// Metric is one success metric (CONTRACT section 5). A metric that could not
+// Metric is one success metric (README, Metrics). A metric that could not
 // be measured has Status Unknown, a Reason and no Value: it is never 0.
 type Metric struct {
 	Status      string   `json:"status"`
@@ -101,7 +101,7 @@ func UnknownMetric(unit, reason string, asOf time.Time) Metric {
 // IsMeasured reports whether the metric has a value.
 func (m Metric) IsMeasured() bool { return m.Status == Measured && m.Value != nil }
 
-// Metric names (CONTRACT section 5).
+// Metric names (README, Metrics).
 const (
 	MetricMFARegistration    = "mfaRegistration"
 	MetricMFAEnforcement     = "mfaEnforcement"
