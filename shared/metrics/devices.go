@@ -51,16 +51,13 @@ func Devices(dv *posture.Devices, src posture.Sources, asOf time.Time) map[strin
 	}
 	const none = "no managed devices enrolled in Intune"
 	out[posture.MetricDeviceCompliance] = posture.Ratio(compliant, len(dv.Devices), asOf, none)
-	var ep posture.Metric
-	switch missing := src.Missing(posture.SrcProtectionStates); {
-	case len(missing) > 0:
+	ep := posture.Ratio(protected, measurable, asOf, none)
+	if missing := src.Missing(posture.SrcProtectionStates); len(missing) > 0 {
 		ep = posture.UnknownMetric(posture.UnitRatio,
 			"Windows protection states could not be read: "+strings.Join(missing, "; "), asOf)
-	case measurable == 0 && unmeasured.Total > 0:
+	} else if measurable == 0 && unmeasured.Total > 0 {
 		ep = posture.UnknownMetric(posture.UnitRatio, fmt.Sprintf(
 			"no managed device has a protection state Graph can read (%d on other platforms: see unmeasured)", unmeasured.Total), asOf)
-	default:
-		ep = posture.Ratio(protected, measurable, asOf, none)
 	}
 	ep.Unmeasured = unmeasured
 	out[posture.MetricEndpointProtection] = ep
