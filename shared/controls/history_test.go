@@ -49,6 +49,9 @@ func TestHistory(t *testing.T) {
 			require.Equal(t, tc.change, got.Change)
 			require.InDelta(t, tc.days, got.DaysOutOfCompliance, 1e-9)
 			require.Len(t, got.Fixes, tc.fixes)
+			if tc.fixes == 0 {
+				require.Nil(t, got.MeanTimeToFixDays, "no fix, no mean time to fix")
+			}
 		})
 	}
 }

@@ -138,11 +138,13 @@ func mainErr(cfgPath, resPath, mdPath, readme, only string, render bool) error {
 			}
 		}
 		heavy := os.Getenv("BENCH_HEAVY") == "1"
+		bins := testBinaries{}
+		defer bins.remove()
 		for _, t := range cfg.Tables {
 			if len(want) > 0 && !want[t.ID] {
 				continue
 			}
-			rows, err := runTable(t, res.Tables[t.ID], heavy)
+			rows, err := runTable(t, res.Tables[t.ID], heavy, bins)
 			if err != nil {
 				return fmt.Errorf("table %s: %w", t.ID, err)
 			}
@@ -195,13 +197,33 @@ func benchRegexp(name string) string {
 	return strings.Join(parts, "/")
 }
 
-func runTable(t Table, previous []RowResult, heavy bool) ([]RowResult, error) {
+// testBinaries builds each package's test binary once per run.
+type testBinaries map[string]string
+
+func (tb testBinaries) get(pkg string) (string, error) {
+	if bin, ok := tb[pkg]; ok {
+		return bin, nil
+	}
+	bin := filepath.Join(os.TempDir(), fmt.Sprintf("benchtable-%d-%d.test", os.Getpid(), len(tb)))
+	fmt.Fprintf(os.Stderr, "benchtable: building %s tests\n", pkg)
+	if out, err := exec.Command("go", "test", "-c", "-o", bin, pkg).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go test -c %s: %v\n%s", pkg, err, out)
+	}
+	tb[pkg] = bin
+	return bin, nil
+}
+
+func (tb testBinaries) remove() {
+	for _, bin := range tb {
+		_ = os.Remove(bin)
+	}
+}
+
+func runTable(t Table, previous []RowResult, heavy bool, bins testBinaries) ([]RowResult, error) {
 	dir := t.Package
-	bin := filepath.Join(os.TempDir(), fmt.Sprintf("benchtable-%d-%s.test", os.Getpid(), t.ID))
-	defer os.Remove(bin)
-	fmt.Fprintf(os.Stderr, "benchtable: building %s tests\n", t.Package)
-	if out, err := exec.Command("go", "test", "-c", "-o", bin, t.Package).CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("go test -c %s: %v\n%s", t.Package, err, out)
+	bin, err := bins.get(t.Package)
+	if err != nil {
+		return nil, err
 	}
 	var rows []RowResult
 	for _, r := range t.Rows {
