@@ -185,16 +185,19 @@ func TestMakefilePackagesTheExecutableHostJSONNames(t *testing.T) {
 		}
 	}
 	require.NotEmpty(t, build, "the package target builds the binary")
-	require.Contains(t, build, "GOOS=linux")
-	require.Contains(t, build, "GOARCH=amd64")
+	require.Contains(t, build, "GOOS=$(PKG_GOOS)")
+	require.Contains(t, build, "GOARCH=$(PKG_GOARCH)")
+	require.Contains(t, string(b), "\nPKG_GOOS ?= linux\n", "linux/amd64 unless asked otherwise")
+	require.Contains(t, string(b), "\nPKG_GOARCH ?= amd64\n")
 	out := regexp.MustCompile(`-o\s+(\S+)`).FindStringSubmatch(build)
 	require.Len(t, out, 2, "the build names its output")
-	require.Equal(t, "dist/app/handler", out[1])
-	require.Equal(t, app.Host.CustomHandler.Description.DefaultExecutablePath, filepath.Base(out[1]))
 
+	// tools/stage puts the binary beside host.json under the name host.json
+	// gives (defaultExecutablePath), and the function folders with it; its
+	// own tests stage this repository.
 	joined := strings.Join(recipe, "\n")
-	require.Contains(t, joined, "cp host.json dist/app/")
-	require.Contains(t, joined, "cp -r functions/* dist/app/", "function folders sit beside host.json")
+	require.Contains(t, joined, "./tools/stage -binary "+out[1]+" -out dist")
+	require.Equal(t, "handler", app.Host.CustomHandler.Description.DefaultExecutablePath, "tools/stage and the README expect this name")
 }
 
 const validHost = `{
