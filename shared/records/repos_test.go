@@ -212,11 +212,19 @@ func TestStateSentReportsSubscriptionsAndParked(t *testing.T) {
 	tests, err := rec.RestoreTests.Range(ctx, tenant, t0.Add(time.Second), time.Time{})
 	require.NoError(t, err)
 	require.Empty(t, tests, "from is inclusive of its instant only")
+	tests, err = rec.RestoreTests.Range(ctx, tenant, time.Time{}, time.Time{})
+	require.NoError(t, err)
+	require.Len(t, tests, 1)
+
+	boom := errors.New("refused")
+	_, err = rec.State.UpdateAlertPolling(ctx, tenant, func(*AlertPolling) error { return boom })
+	require.ErrorIs(t, err, boom)
 }
 
 func TestSafeAttrKeepsAPortableCharacterSet(t *testing.T) {
 	require.Equal(t, "MS.AAD.3.2v2", safeAttr("MS.AAD.3.2v2"))
 	require.Equal(t, "abc-_9Z", safeAttr("a b/c-_9Z<é>"))
+	require.Equal(t, "09azAZ.", safeAttr("/0:9`a{z@A[Z\u0080."), "each range's ends are kept and their neighbours dropped")
 	require.Len(t, NewID(), 16)
 	require.NotEqual(t, NewID(), NewID())
 }

@@ -2,6 +2,7 @@ package records
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -158,4 +159,47 @@ func TestLatestAsOf(t *testing.T) {
 	n := 0
 	require.NoError(t, r.Each(ctx, tenant, posture.AreaIdentity, t0.Add(time.Minute), t0.Add(3*time.Hour), func(posture.Snapshot) error { n++; return nil }))
 	require.Equal(t, 2, n)
+}
+
+func TestUsersAreChunkedAtTheChunkSize(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		users  int
+		chunks int
+	}{
+		{"no users make no chunk", 0, 0},
+		{"exactly one chunk's worth makes one chunk", userChunkSize, 1},
+		{"one more user makes a second chunk", userChunkSize + 1, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newTestStore(t)
+			r := New(s).Snapshots
+			_, err := r.Put(context.Background(), snapshotOf("r", t0, sources()), users(tc.users))
+			require.NoError(t, err)
+			got, err := r.Latest(context.Background(), tenant, posture.AreaIdentity, time.Time{})
+			require.NoError(t, err)
+			require.Equal(t, tc.chunks, got.UserChunks)
+			require.Equal(t, tc.chunks, chunkCount(t, s))
+			states, err := r.UserStates(context.Background(), *got, nil)
+			require.NoError(t, err)
+			require.Len(t, states, tc.users)
+		})
+	}
+}
+
+func TestAttemptsAreCapped(t *testing.T) {
+	r := New(newTestStore(t)).Snapshots
+	ctx := context.Background()
+	_, err := r.Put(ctx, snapshotOf("good", t0, sources()), nil)
+	require.NoError(t, err)
+	for i := range maxAttempts + 2 {
+		ok, err := r.Put(ctx, snapshotOf(fmt.Sprintf("bad%d", i), t0.Add(time.Duration(i+1)*time.Second), sources(posture.SrcUsers)), nil)
+		require.NoError(t, err)
+		require.False(t, ok)
+	}
+	got, err := r.Latest(ctx, tenant, posture.AreaIdentity, time.Time{})
+	require.NoError(t, err)
+	require.Len(t, got.Attempts, maxAttempts)
+	require.Equal(t, fmt.Sprintf("bad%d", maxAttempts+1), got.Attempts[maxAttempts-1].RunID, "the newest attempts are kept")
+	require.Equal(t, "bad2", got.Attempts[0].RunID)
 }
