@@ -372,3 +372,56 @@ func withSources(changed ...posture.Source) posture.Sources {
 	}
 	return out
 }
+
+func TestTheCleanestPolicyDecides(t *testing.T) {
+	named := func(name string) func(*posture.CAPolicy) {
+		return func(p *posture.CAPolicy) { p.ID, p.DisplayName = name, name }
+	}
+	cases := []struct {
+		name     string
+		policies []posture.CAPolicy
+		best     string
+		details  []string
+	}{
+		{"of two policies with as many exclusions the first decides", []posture.CAPolicy{
+			policy(requireMFA, named("A"), func(p *posture.CAPolicy) { p.ExcludeUsers = []string{glassUser} }),
+			policy(requireMFA, named("B"), excludeGlass)}, "A", []string{`user excluded from "A"`}},
+		{"two excluded roles weigh more than one excluded user", []posture.CAPolicy{
+			policy(requireMFA, named("Roles"), func(p *posture.CAPolicy) { p.ExcludeRoles = []string{posture.RoleGlobalAdmin, posture.RoleUserAdmin} }),
+			policy(requireMFA, named("User"), func(p *posture.CAPolicy) { p.ExcludeUsers = []string{glassUser} })}, "User", []string{`user excluded from "User"`}},
+		{"excluding guests counts as an exclusion", []posture.CAPolicy{
+			policy(requireMFA, named("Guests"), func(p *posture.CAPolicy) { p.ExcludeGuests, p.ExcludeUsers = true, []string{glassUser} }),
+			policy(requireMFA, named("User"), func(p *posture.CAPolicy) { p.ExcludeUsers = []string{glassUser} })}, "User", []string{`user excluded from "User"`}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := eval(t, "MS.AAD.3.2v2", identityInput(posture.Identity{Policies: tc.policies}))
+			require.Equal(t, tc.best, r.Evidence["bestPolicy"])
+			var details []string
+			for _, f := range r.Findings.Items {
+				details = append(details, f.Detail)
+			}
+			require.Equal(t, tc.details, details)
+		})
+	}
+}
+
+func TestFindingsNameWhatTheyFound(t *testing.T) {
+	t.Run("an excluded user without a user principal name is named by display name", func(t *testing.T) {
+		r := eval(t, "MS.AAD.1.1v1", identityInput(posture.Identity{Users: []posture.User{{ID: glassUser, DisplayName: "Break Glass"}},
+			Policies: []posture.CAPolicy{policy(legacyBlock, func(p *posture.CAPolicy) { p.ExcludeUsers = []string{glassUser} })}}))
+		require.Equal(t, "Break Glass", r.Findings.Items[0].Name)
+	})
+	t.Run("a tenant with no matching policy at all mentions no report-only policy", func(t *testing.T) {
+		r := eval(t, "MS.AAD.1.1v1", identityInput(posture.Identity{}))
+		require.Equal(t, "no enabled Conditional Access policy blocks legacy authentication", r.Findings.Items[0].Detail)
+	})
+	t.Run("an undecided strength is named in the reason", func(t *testing.T) {
+		r := eval(t, "MS.AAD.3.2v2", identityInput(posture.Identity{Policies: []posture.CAPolicy{policy(customStrength(), func(p *posture.CAPolicy) {
+			p.DisplayName, p.AuthStrengthName = "Custom MFA", ""
+		})}}))
+		require.Equal(t, Unknown, r.Status)
+		require.Contains(t, r.Reason, `policy "Custom MFA" (authentication strength "cccccccc-0000-4000-8000-000000000001")`)
+		require.Empty(t, r.Findings.Items)
+	})
+}
