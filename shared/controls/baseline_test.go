@@ -1,6 +1,7 @@
 package controls
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -93,9 +94,9 @@ func TestAuthenticationStrengths(t *testing.T) {
 			[]posture.AuthStrength{{ID: "cccccccc-0000-4000-8000-000000000001", PolicyType: "custom", AllowedCombinations: []string{"password"}}}, nil, Fail, ""},
 		{"a custom strength whose combinations could not be read makes 3.2 unknown", "MS.AAD.3.2v2",
 			[]posture.CAPolicy{policy(customStrength())}, nil,
-			posture.Sources{{Name: posture.SrcAuthStrengths, Status: posture.SourceForbidden, Reason: "HTTP 403"}}, Unknown, `"Custom strength"`},
+			posture.Sources{{Name: posture.SrcAuthStrengths, Status: posture.SourceForbidden, Reason: "HTTP 403"}}, Unknown, `(authentication strength "Custom strength") requires MFA depends on its authentication strength, whose allowed combinations could not be read or hold a method this product does not know: authenticationStrengthPolicies: forbidden: HTTP 403`},
 		{"a custom strength with a method mode unknown to us makes 3.2 unknown", "MS.AAD.3.2v2",
-			[]posture.CAPolicy{policy(customStrength("fido2", "someFutureMethod"))}, nil, nil, Unknown, "could not be read"},
+			[]posture.CAPolicy{policy(customStrength("fido2", "someFutureMethod"))}, nil, nil, Unknown, "could not be read or hold a method this product does not know"},
 		{"an unreadable strength does not matter when a plain MFA policy passes 3.2", "MS.AAD.3.2v2",
 			[]posture.CAPolicy{policy(customStrength()), policy(requireMFA)}, nil, nil, Pass, ""},
 		{"an unreadable strength on a policy with exclusions cannot pass, so 3.2 fails", "MS.AAD.3.2v2",
@@ -117,6 +118,9 @@ func TestAuthenticationStrengths(t *testing.T) {
 			r := eval(t, tc.control, in)
 			require.Equal(t, tc.want, r.Status, "findings: %+v, reason: %s", r.Findings.Items, r.Reason)
 			require.Contains(t, r.Reason, tc.reason)
+			if tc.want == Unknown && tc.sources == nil {
+				require.True(t, strings.HasSuffix(r.Reason, "does not know"), "no source failed, so none is named: %s", r.Reason)
+			}
 		})
 	}
 }
@@ -266,6 +270,13 @@ func TestPrivilegedUsersIncludeFederatedAndPIMForGroups(t *testing.T) {
 			RoleAssignments: []posture.RoleAssignment{ga(u1, posture.AssignmentActive), ga(u2, posture.AssignmentActive)}}, nil, Fail, "onPremisesImmutableId"},
 		{"a synced Global Administrator names the sync flag", "MS.AAD.7.3v1", posture.Identity{Users: []posture.User{cloud(u1), synced},
 			RoleAssignments: []posture.RoleAssignment{ga(u1, posture.AssignmentActive), ga(u3, posture.AssignmentActive)}}, nil, Fail, "onPremisesSyncEnabled"},
+		{"a synced Global Administrator holding the role directly is described exactly", "MS.AAD.7.3v1", posture.Identity{Users: []posture.User{cloud(u1), synced},
+			RoleAssignments: []posture.RoleAssignment{ga(u1, posture.AssignmentActive), ga(u3, posture.AssignmentEligible), ga(u3, posture.AssignmentActive)}}, nil, Fail,
+			"Global Administrator (active) is synchronised from on-premises (onPremisesSyncEnabled is true)"},
+		{"an active holding through a group outranks an eligible direct one", "MS.AAD.7.3v1", posture.Identity{Users: []posture.User{cloud(u1), synced},
+			Groups:          []posture.Group{group([]string{u3}, nil)},
+			RoleAssignments: []posture.RoleAssignment{ga(u3, posture.AssignmentEligible), ga(roleGroup, posture.AssignmentActive), ga(u3, posture.AssignmentEligible)}}, nil, Fail,
+			`Global Administrator (active, member of group "Tier 0")`},
 		{"cloud-only Global Administrators pass 7.3", "MS.AAD.7.3v1", posture.Identity{Users: []posture.User{cloud(u1), cloud(u2)},
 			RoleAssignments: []posture.RoleAssignment{ga(u1, posture.AssignmentActive), ga(u2, posture.AssignmentActive)}}, nil, Pass, ""},
 		{"a user eligible for membership of a Global Administrator group counts toward 7.1", "MS.AAD.7.1v1", posture.Identity{Users: []posture.User{cloud(u1), cloud(u2)},

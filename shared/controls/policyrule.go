@@ -50,11 +50,12 @@ func (r policyRule) eval(in Input) Outcome {
 		return o
 	}
 	// Undecided policies are counted only to ask whether they could make
-	// the control pass: if they could, the verdict is unknown, not a fail.
-	if undecided := r.undecided(in); len(undecided) > 0 && r.evalAccepting(in, true).Status == Pass {
+	// the control pass: if they could, the verdict is unknown, not a fail
+	// (and then at least one policy is undecided).
+	if r.evalAccepting(in, true).Status == Pass {
 		o.Status, o.Findings = Unknown, posture.FindingList{}
 		o.Reason = fmt.Sprintf("whether %s %s depends on %s, whose allowed combinations could not be read or hold a method this product does not know",
-			strings.Join(undecided, ", "), r.what, "its authentication strength")
+			strings.Join(r.undecided(in), ", "), r.what, "its authentication strength")
 		if missing := in.Identity.Sources.Missing(posture.SrcAuthStrengths); len(missing) > 0 {
 			o.Reason += ": " + strings.Join(missing, "; ")
 		}
