@@ -78,3 +78,34 @@ func TestSecurityDefaultsCountForEnforcement(t *testing.T) {
 	require.Equal(t, [2]float64{1, 1}, [2]float64{n, d})
 	require.Equal(t, []string{posture.SecurityDefaults}, got.Users[0].EnforcedBy)
 }
+
+func TestUndeterminedEnforcementNamesTheStrengthSource(t *testing.T) {
+	unread := mfaAll("p", func(p *posture.CAPolicy) {
+		p.BuiltInControls, p.AuthStrengthID, p.AuthStrengthName = nil, "cccccccc-0000-4000-8000-000000000001", "Custom"
+	})
+	failed := append(append(posture.Sources{}, allSources...), posture.Source{Name: posture.SrcAuthStrengths, Status: posture.SourceForbidden, Reason: "HTTP 403"})
+	cases := []struct {
+		name     string
+		policies []posture.CAPolicy
+		groups   []posture.Group
+		want     string
+		not      string
+	}{
+		{"an unread strength names the failed strength source", []posture.CAPolicy{unread}, nil,
+			`authentication strength "Custom" of policy "MFA p" could not be read; authenticationStrengthPolicies: forbidden: HTTP 403`, ""},
+		{"an incomplete group does not blame the strength source", []posture.CAPolicy{mfaAll("p", func(p *posture.CAPolicy) { p.ExcludeGroups = []string{breakGlassGroup} })},
+			[]posture.Group{{ID: breakGlassGroup, Complete: false}}, "group membership or role data incomplete", "authenticationStrengthPolicies"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			id := posture.Identity{Users: []posture.User{user(alice, true)}, SecurityDefaultsEnabled: no(), Policies: tc.policies, Groups: tc.groups}
+			got := EvaluateMFA(&id, failed, posture.NewDirectory(&id, failed), asOf)
+			m := got.Metrics[posture.MetricMFAEnforcement]
+			require.Equal(t, posture.Unknown, m.Status)
+			require.Contains(t, m.Reason, tc.want)
+			if tc.not != "" {
+				require.NotContains(t, m.Reason, tc.not)
+			}
+		})
+	}
+}
