@@ -36,6 +36,9 @@ var graphReadPermissions = [
   'SecurityEvents.Read.All'
   'BackupRestore-Control.Read.All'
   'BackupRestore-Configuration.Read.All'
+  'Application.Read.All'
+  'PrivilegedEligibilitySchedule.Read.AzureADGroup'
+  'LicenseAssignment.Read.All'
 ]
 
 // OPT-IN, NOT GRANTED. Write permissions the future responders will need.

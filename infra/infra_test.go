@@ -42,6 +42,9 @@ var coveredPermissions = map[string]string{
 	// GET /roleManagement/directory/roleEligibilitySchedules accepts
 	// RoleManagement.Read.Directory, which the role assignments need anyway.
 	"RoleEligibilitySchedule.Read.Directory": "RoleManagement.Read.Directory",
+	// GET /policies/authenticationStrengthPolicies accepts Policy.Read.All,
+	// which the Conditional Access policies need anyway.
+	"Policy.Read.AuthenticationMethod": "Policy.Read.All",
 }
 
 // repoRoot walks up from the test's directory to the folder holding go.mod.

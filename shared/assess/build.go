@@ -151,8 +151,8 @@ func reduceIdentity(id *posture.Identity) (*posture.Identity, *posture.Counts) {
 		counts.GroupMemberCount[g.ID] = len(g.MemberIDs)
 		rg := posture.Group{ID: g.ID, DisplayName: g.DisplayName, Complete: g.Complete}
 		if roleGroups[strings.ToLower(g.ID)] {
-			rg.MemberIDs = g.MemberIDs
-			for _, m := range g.MemberIDs {
+			rg.MemberIDs, rg.EligibleMemberIDs = g.MemberIDs, g.EligibleMemberIDs
+			for _, m := range append(append([]string{}, g.MemberIDs...), g.EligibleMemberIDs...) {
 				keep[strings.ToLower(m)] = true
 			}
 		}

@@ -3,6 +3,7 @@ package collect
 import (
 	"context"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -31,6 +32,7 @@ func minIdentityRequests(t testing.TB, tenant *graphsim.Tenant) map[string]int {
 		}
 	}
 	groups := referencedTenantGroups(tenant)
+	classifications, eligibility := minBaselineRequests(t, tenant)
 	members := 0
 	for _, g := range groups {
 		// A referenced group that does not exist still costs its 404.
@@ -50,7 +52,50 @@ func minIdentityRequests(t testing.TB, tenant *graphsim.Tenant) map[string]int {
 		posture.SrcDomains:             mustMin("/domains", 0),
 		posture.SrcRiskyUsers:          pages(atRisk, riskyUsersPageSize),
 		posture.SrcGroupMembers:        members + pages(len(groups), nameLookupChunk),
+		posture.SrcAuthStrengths:       mustMin("/policies/authenticationStrengthPolicies", 0),
+		posture.SrcPermissionClasses:   classifications,
+		posture.SrcGroupEligibility:    eligibility,
+		posture.SrcSubscribedSkus:      mustMin("/subscribedSkus", 0),
 	}
+}
+
+// minBaselineRequests counts the requests of the consent classifications
+// (one service principal lookup, then each resource's classifications) and
+// of PIM for Groups (one filtered listing per group holding a privileged
+// role, paged at the simulator's default).
+func minBaselineRequests(t testing.TB, tenant *graphsim.Tenant) (classifications, eligibility int) {
+	t.Helper()
+	classifications = 1
+	for _, sp := range tenant.ServicePrincipals {
+		if slices.Contains(posture.ConsentResourceApps, sp.AppID) {
+			classifications += tenant.MinimumRequests("/servicePrincipals/"+sp.ID+"/delegatedPermissionClassifications", 0)
+		}
+	}
+	isGroup := map[string]bool{}
+	for _, g := range tenant.Groups {
+		isGroup[g.ID] = true
+	}
+	roleGroups := map[string]bool{}
+	for _, a := range tenant.RoleAssignments {
+		if isGroup[a.PrincipalID] && posture.IsPrivileged(a.RoleDefinitionID) {
+			roleGroups[a.PrincipalID] = true
+		}
+	}
+	for _, a := range tenant.RoleEligibilitySchedules {
+		if isGroup[a.PrincipalID] && posture.IsPrivileged(a.RoleDefinitionID) {
+			roleGroups[a.PrincipalID] = true
+		}
+	}
+	for g := range roleGroups {
+		n := 0
+		for _, e := range tenant.GroupEligibilityScheduleInstances {
+			if e.GroupID == g {
+				n++
+			}
+		}
+		eligibility += pages(n, 100)
+	}
+	return classifications, eligibility
 }
 
 // referencedTenantGroups mirrors referencedGroups on the simulator's data.

@@ -41,13 +41,14 @@ func TestIdentitySourceFailuresStayIsolated(t *testing.T) {
 			},
 		},
 		{
-			name: "a 403 on role assignments fails them and skips group members",
+			name: "a 403 on role assignments fails them and skips group members and PIM for Groups",
 			fault: func(s *graphsim.Server) {
 				s.ForceError("/roleManagement/directory/roleAssignments", graphsim.InsufficientPrivileges())
 			},
 			want: map[string]posture.SourceStatus{
-				posture.SrcRoleAssignments: posture.SourceForbidden,
-				posture.SrcGroupMembers:    posture.SourceSkipped,
+				posture.SrcRoleAssignments:  posture.SourceForbidden,
+				posture.SrcGroupMembers:     posture.SourceSkipped,
+				posture.SrcGroupEligibility: posture.SourceSkipped,
 			},
 			check: func(t *testing.T, id *posture.Identity) {
 				require.Nil(t, id.RoleAssignments, "eligible assignments alone must not read as the full list")

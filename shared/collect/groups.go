@@ -16,8 +16,9 @@ import (
 const nameLookupChunk = 15
 
 // referencedGroups returns the sorted ids of every group a Conditional
-// Access policy includes or excludes and every group that holds a directory
-// role (active, or eligible when that was read).
+// Access policy includes or excludes, every group that holds a directory
+// role (active, or eligible when that was read) and every group eligible for
+// membership of a privileged role group (PIM for Groups).
 func referencedGroups(st *identityState) []string {
 	set := map[string]bool{}
 	for _, p := range st.policies {
@@ -25,7 +26,7 @@ func referencedGroups(st *identityState) []string {
 			set[id] = true
 		}
 	}
-	for _, id := range slices.Concat(st.assignedGroups, st.eligibleGroups) {
+	for _, id := range slices.Concat(st.assignedGroups, st.eligibleGroups, eligibleGroupPrincipals(st)) {
 		set[id] = true
 	}
 	delete(set, "")

@@ -34,7 +34,7 @@ const (
 )
 
 var (
-	userSelect         = []string{"id", "displayName", "userPrincipalName", "accountEnabled", "userType", "onPremisesSyncEnabled"}
+	userSelect         = []string{"id", "displayName", "userPrincipalName", "accountEnabled", "userType", "onPremisesSyncEnabled", "onPremisesImmutableId"}
 	registrationSelect = []string{"id", "isAdmin", "isMfaRegistered", "isMfaCapable", "isPasswordlessCapable", "methodsRegistered"}
 	assignmentSelect   = []string{"principalId", "roleDefinitionId", "directoryScopeId"}
 	definitionSelect   = []string{"id", "templateId", "displayName", "isBuiltIn"}
@@ -72,6 +72,13 @@ type identityState struct {
 	domains       []posture.Domain
 	risky         []posture.RiskyUser
 	groups        []posture.Group
+
+	strengths       []posture.AuthStrength
+	classifications []posture.PermissionClassification
+	skus            []posture.SubscribedSku
+	// groupEligible maps a group holding a privileged role to the
+	// principals eligible for its membership (PIM for Groups).
+	groupEligible map[string][]eligiblePrincipal
 }
 
 // Identity reads the tenant's Entra ID posture: users with their MFA
@@ -88,7 +95,7 @@ func Identity(ctx context.Context, c *graph.Client, log *slog.Logger) (*posture.
 
 func identitySources() []source[identityState] {
 	area := posture.AreaIdentity
-	return []source[identityState]{
+	return append(append([]source[identityState]{
 		{SourceInfo{
 			Name: posture.SrcUsers, Area: area, Path: "/users",
 			Query:    "$select=" + strings.Join(userSelect, ",") + ",signInActivity&$top=999",
@@ -155,30 +162,35 @@ func identitySources() []source[identityState] {
 			PageSize: riskyUsersPageSize, PageSizeSource: "List riskyUsers: maximum $top 500",
 			Permission: "IdentityRiskyUser.Read.All", Licence: licenceP2,
 		}, fetchRiskyUsers},
+	}, baselineSources()...), []source[identityState]{
 		{SourceInfo{
 			Name: posture.SrcGroupMembers, Area: area, Path: "/groups/{id}/transitiveMembers",
 			Query:    "$select=id&$top=999 per group, in $batch; names via /groups?$filter=id eq … or … (15 per request)",
 			PageSize: directoryPageSize, PageSizeSource: "List group transitive members: directory maximum 999",
 			Permission: "GroupMember.Read.All",
 			DependsOn:  []string{posture.SrcConditionalAccess, posture.SrcRoleAssignments},
-			After:      []string{posture.SrcRoleEligibility},
+			After:      []string{posture.SrcRoleEligibility, posture.SrcGroupEligibility},
 		}, fetchGroupMembers},
-	}
+	}...)
 }
 
 // identity assembles the section. Data of failed sources stays nil.
 func (st *identityState) identity(srcs posture.Sources) *posture.Identity {
 	id := &posture.Identity{
-		Users:                   st.users,
-		SecurityDefaultsEnabled: st.securityDefaults,
-		Policies:                st.policies,
-		NamedLocations:          st.namedLocations,
-		Groups:                  st.groups,
-		RoleDefinitions:         st.definitions,
-		Authorization:           st.authorization,
-		Domains:                 st.domains,
-		RiskyUsers:              st.risky,
+		Users:                     st.users,
+		SecurityDefaultsEnabled:   st.securityDefaults,
+		Policies:                  st.policies,
+		NamedLocations:            st.namedLocations,
+		Groups:                    st.groups,
+		RoleDefinitions:           st.definitions,
+		Authorization:             st.authorization,
+		Domains:                   st.domains,
+		RiskyUsers:                st.risky,
+		AuthStrengths:             st.strengths,
+		SubscribedSkus:            st.skus,
+		PermissionClassifications: st.classifications,
 	}
+	st.attachEligibility(id.Groups)
 	if st.registrations != nil {
 		for i := range id.Users {
 			if r, ok := st.registrations[id.Users[i].ID]; ok {
@@ -250,12 +262,13 @@ func readUsers(ctx context.Context, r *reader, withSignIn bool) ([]posture.User,
 
 func convertUser(u models.Userable) posture.User {
 	out := posture.User{
-		ID:                deref(u.GetId()),
-		UserPrincipalName: deref(u.GetUserPrincipalName()),
-		DisplayName:       deref(u.GetDisplayName()),
-		AccountEnabled:    deref(u.GetAccountEnabled()),
-		UserType:          deref(u.GetUserType()),
-		OnPremisesSynced:  deref(u.GetOnPremisesSyncEnabled()),
+		ID:                    deref(u.GetId()),
+		UserPrincipalName:     deref(u.GetUserPrincipalName()),
+		DisplayName:           deref(u.GetDisplayName()),
+		AccountEnabled:        deref(u.GetAccountEnabled()),
+		UserType:              deref(u.GetUserType()),
+		OnPremisesSynced:      deref(u.GetOnPremisesSyncEnabled()),
+		OnPremisesImmutableID: deref(u.GetOnPremisesImmutableId()),
 	}
 	if a := u.GetSignInActivity(); a != nil {
 		// The latest attempt, interactive or not: a service account that

@@ -187,6 +187,7 @@ func TestCatalogIsConsistent(t *testing.T) {
 		posture.SrcRoleDefinitions, posture.SrcRoleEligibility, posture.SrcAuthorizationPolicy, posture.SrcDomains,
 		posture.SrcRiskyUsers, posture.SrcManagedDevices, posture.SrcProtectionStates, posture.SrcSecureScores,
 		posture.SrcControlProfiles, posture.SrcBackupService, posture.SrcBackupPolicies,
+		posture.SrcAuthStrengths, posture.SrcPermissionClasses, posture.SrcGroupEligibility, posture.SrcSubscribedSkus,
 	}
 	var names []string
 	for _, s := range cat {

@@ -22,7 +22,16 @@ const (
 // neverExpires is Graph's passwordValidityPeriodInDays for "never".
 const neverExpires = 2147483647
 
-var caSources = []string{posture.SrcConditionalAccess}
+var (
+	caSources = []string{posture.SrcConditionalAccess}
+	// riskSources: risk-based policies need Entra ID P2 to do anything, so
+	// the licences are read with the policies.
+	riskSources = []string{posture.SrcConditionalAccess, posture.SrcSubscribedSkus}
+	// privilegedSources: privileged users hold roles directly, through
+	// role-assignable groups, or as eligible members of such groups (PIM
+	// for Groups).
+	privilegedSources = []string{posture.SrcRoleAssignments, posture.SrcUsers, posture.SrcGroupEligibility}
+)
 
 // Catalogue lists every control in report order. Rules read only Input.
 var Catalogue = []Control{
@@ -32,20 +41,20 @@ var Catalogue = []Control{
 		Rationale:   "Legacy protocols cannot do MFA, so a stolen password is enough to sign in through them.",
 		Remediation: "Create an enabled Conditional Access policy for all users and all cloud apps with client apps 'Exchange ActiveSync clients' and 'Other clients', granting 'Block access'. Exclude only break-glass accounts, and record them as exceptions.",
 		Reference:   scuba,
-		Rule: policyRule{what: "blocks legacy authentication", match: func(p posture.CAPolicy) bool {
-			return blocks(p) && has(p.ClientAppTypes, "exchangeActiveSync") && has(p.ClientAppTypes, "other")
+		Rule: policyRule{what: "blocks legacy authentication", match: func(p posture.CAPolicy, _ *posture.Identity) posture.Tri {
+			return posture.TriOf(blocks(p) && has(p.ClientAppTypes, "exchangeActiveSync") && has(p.ClientAppTypes, "other"))
 		}}.eval,
 	},
 	{
 		ID: "MS.AAD.2.1v1", Title: "Users detected as high risk are blocked", Severity: High, Area: posture.AreaIdentity,
-		Requires:    caSources,
+		Requires:    riskSources,
 		Rationale:   "Identity Protection marks users high risk when their credentials are likely compromised.",
 		Remediation: "Create an enabled Conditional Access policy for all users and all cloud apps with user risk 'High', granting 'Block access'. Requires Entra ID P2.",
 		Reference:   scuba,
 		Rule: func(in Input) Outcome {
-			o := policyRule{what: "blocks high-risk users", match: func(p posture.CAPolicy) bool {
-				return blocks(p) && has(p.UserRiskLevels, "high")
-			}}.eval(in)
+			o := requireP2(in, policyRule{what: "blocks high-risk users", match: func(p posture.CAPolicy, _ *posture.Identity) posture.Tri {
+				return posture.TriOf(blocks(p) && has(p.UserRiskLevels, "high"))
+			}}.eval(in))
 			// Who is at risk now shows what the missing block leaves open.
 			if risky := in.Snapshot(posture.AreaIdentity).Identity.RiskyUsers; risky != nil {
 				high := 0
@@ -61,13 +70,15 @@ var Catalogue = []Control{
 	},
 	{
 		ID: "MS.AAD.2.3v1", Title: "Sign-ins detected as high risk are blocked", Severity: High, Area: posture.AreaIdentity,
-		Requires:    caSources,
+		Requires:    riskSources,
 		Rationale:   "A high sign-in risk means the sign-in itself is likely not the user.",
 		Remediation: "Create an enabled Conditional Access policy for all users and all cloud apps with sign-in risk 'High', granting 'Block access'. Requires Entra ID P2.",
 		Reference:   scuba,
-		Rule: policyRule{what: "blocks high-risk sign-ins", match: func(p posture.CAPolicy) bool {
-			return blocks(p) && has(p.SignInRiskLevels, "high")
-		}}.eval,
+		Rule: func(in Input) Outcome {
+			return requireP2(in, policyRule{what: "blocks high-risk sign-ins", match: func(p posture.CAPolicy, _ *posture.Identity) posture.Tri {
+				return posture.TriOf(blocks(p) && has(p.SignInRiskLevels, "high"))
+			}}.eval(in))
+		},
 	},
 	{
 		ID: "MS.AAD.3.1v1", Title: "Phishing-resistant MFA is enforced for all users", Severity: High, Area: posture.AreaIdentity,
@@ -75,15 +86,13 @@ var Catalogue = []Control{
 		Rationale:   "Only FIDO2, Windows Hello for Business and certificate-based MFA resist adversary-in-the-middle phishing.",
 		Remediation: "Require the 'Phishing-resistant MFA' authentication strength for all users and all cloud apps in an enabled Conditional Access policy.",
 		Reference:   scuba,
-		Rule: policyRule{what: "requires phishing-resistant MFA", match: func(p posture.CAPolicy) bool {
-			return isPhishingResistant(p) && len(p.SignInRiskLevels) == 0 && len(p.UserRiskLevels) == 0
-		}}.eval,
+		Rule:        policyRule{what: "requires phishing-resistant MFA", match: phishingResistant}.eval,
 	},
 	{
 		ID: "MS.AAD.3.2v2", Title: "MFA is enforced for all users (where phishing-resistant MFA is not)", Severity: Critical, Area: posture.AreaIdentity,
 		Requires:    caSources,
 		Rationale:   "Without MFA a single leaked password gives an attacker the account.",
-		Remediation: "Require multifactor authentication (or an authentication strength) for all users and all cloud apps in an enabled Conditional Access policy, or enable security defaults if you have no Conditional Access.",
+		Remediation: "Require multifactor authentication (or an authentication strength whose every combination is multifactor) for all users and all cloud apps in an enabled Conditional Access policy. Security defaults do not satisfy this control: turn them off when you create the policy (Entra ID P1 is needed).",
 		Reference:   scuba,
 		Rule:        mfaAllUsers,
 	},
@@ -93,9 +102,7 @@ var Catalogue = []Control{
 		Rationale:   "Administrators are the most phished accounts and the most damaging to lose.",
 		Remediation: "Create an enabled Conditional Access policy including every highly privileged role (Global, Privileged Role, User, SharePoint, Exchange, Hybrid Identity, Application and Cloud Application Administrator) for all cloud apps, requiring the 'Phishing-resistant MFA' authentication strength.",
 		Reference:   scuba,
-		Rule: policyRule{what: "requires phishing-resistant MFA", coverRoles: posture.PrivilegedRoles, match: func(p posture.CAPolicy) bool {
-			return isPhishingResistant(p) && len(p.SignInRiskLevels) == 0 && len(p.UserRiskLevels) == 0
-		}}.eval,
+		Rule:        policyRule{what: "requires phishing-resistant MFA", coverRoles: posture.PrivilegedRoles, match: phishingResistant}.eval,
 	},
 	{
 		ID: "MS.AAD.3.7v1", Title: "Managed devices are required for authentication", Severity: Medium, Area: posture.AreaIdentity,
@@ -103,7 +110,7 @@ var Catalogue = []Control{
 		Rationale:   "Requiring a compliant or hybrid-joined device stops stolen credentials being used from an attacker's machine.",
 		Remediation: "Create an enabled Conditional Access policy for all users and all cloud apps granting access only with 'Require device to be marked as compliant' or 'Require Microsoft Entra hybrid joined device'.",
 		Reference:   scuba,
-		Rule: policyRule{what: "requires a managed device", match: func(p posture.CAPolicy) bool {
+		Rule: policyRule{what: "requires a managed device", match: func(p posture.CAPolicy, _ *posture.Identity) posture.Tri {
 			managed := has(p.BuiltInControls, "compliantDevice") || has(p.BuiltInControls, "domainJoinedDevice")
 			// With OR, another control (e.g. mfa) would let unmanaged devices in.
 			onlyDevice := true
@@ -114,7 +121,7 @@ var Catalogue = []Control{
 					}
 				}
 			}
-			return managed && onlyDevice && len(p.SignInRiskLevels) == 0 && len(p.UserRiskLevels) == 0
+			return posture.TriOf(managed && onlyDevice && noRisk(p))
 		}}.eval,
 	},
 	{
@@ -133,19 +140,9 @@ var Catalogue = []Control{
 		ID: "MS.AAD.5.2v1", Title: "Users cannot consent to applications", Severity: High, Area: posture.AreaIdentity,
 		Requires:    []string{posture.SrcAuthorizationPolicy},
 		Rationale:   "Consent phishing turns one click into persistent mailbox and file access.",
-		Remediation: "In Entra ID > Enterprise applications > Consent and permissions, set user consent to 'Do not allow user consent' and enable the admin consent workflow.",
+		Remediation: "In Entra ID > Enterprise applications > Consent and permissions, set user consent to 'Do not allow user consent' (or allow consent only to permissions classified low impact, and classify none of the risky ones low) and enable the admin consent workflow.",
 		Reference:   scuba,
-		Rule: func(in Input) Outcome {
-			a := in.Snapshot(posture.AreaIdentity).Identity.Authorization
-			var selfConsent []string
-			for _, p := range a.PermissionGrantPoliciesAssigned {
-				if strings.HasPrefix(strings.ToLower(p), "managepermissiongrantsforself.") {
-					selfConsent = append(selfConsent, p)
-				}
-			}
-			return boolRule(len(selfConsent) == 0, map[string]any{"permissionGrantPoliciesAssigned": a.PermissionGrantPoliciesAssigned},
-				"users may consent under "+strings.Join(selfConsent, ", "))
-		},
+		Rule:        userConsent,
 	},
 	{
 		ID: "MS.AAD.6.1v1", Title: "User passwords do not expire", Severity: Low, Area: posture.AreaIdentity,
@@ -157,7 +154,7 @@ var Catalogue = []Control{
 	},
 	{
 		ID: "MS.AAD.7.1v1", Title: "Between two and eight users are Global Administrators", Severity: High, Area: posture.AreaIdentity,
-		Requires:    []string{posture.SrcRoleAssignments, posture.SrcUsers},
+		Requires:    privilegedSources,
 		Rationale:   "One admin is a single point of failure; many admins are many targets.",
 		Remediation: "Keep at least two (including a break-glass account) and at most eight Global Administrators; move others to least-privileged roles.",
 		Reference:   scuba,
@@ -165,7 +162,7 @@ var Catalogue = []Control{
 	},
 	{
 		ID: "MS.AAD.7.3v1", Title: "Privileged users are cloud-only accounts", Severity: High, Area: posture.AreaIdentity,
-		Requires:    []string{posture.SrcRoleAssignments, posture.SrcUsers},
+		Requires:    privilegedSources,
 		Rationale:   "A synced admin account lets an on-premises compromise take over the cloud tenant.",
 		Remediation: "Give privileged roles only to cloud-only accounts (not synchronised from Active Directory).",
 		Reference:   scuba,
@@ -260,18 +257,40 @@ func boolRule(ok bool, ev map[string]any, failDetail string) Outcome {
 	return o
 }
 
-// mfaAllUsers is MS.AAD.3.2: satisfied by a phishing-resistant policy (3.1),
-// any MFA policy for all users, or security defaults.
+// mfaAllUsers is MS.AAD.3.2: satisfied by a phishing-resistant policy (3.1)
+// or any MFA policy for all users. Security defaults do not satisfy it: they
+// ask for MFA when Microsoft judges it necessary, not on every sign-in, and
+// the baseline implements 3.2 with a Conditional Access policy.
 func mfaAllUsers(in Input) Outcome {
 	id := in.Snapshot(posture.AreaIdentity).Identity
-	if id.SecurityDefaultsEnabled != nil && *id.SecurityDefaultsEnabled {
-		return Outcome{Status: Pass, Evidence: map[string]any{"securityDefaultsEnabled": true}}
-	}
-	o := policyRule{what: "requires MFA", match: func(p posture.CAPolicy) bool {
-		return (has(p.BuiltInControls, "mfa") || p.AuthStrengthID != "") && len(p.SignInRiskLevels) == 0 && len(p.UserRiskLevels) == 0 &&
-			p.AllClientApps()
+	o := policyRule{what: "requires MFA", match: func(p posture.CAPolicy, id *posture.Identity) posture.Tri {
+		return id.RequiresMFA(p).And(posture.TriOf(noRisk(p) && p.AllClientApps()))
 	}}.eval(in)
 	o.Evidence["securityDefaultsEnabled"] = id.SecurityDefaultsEnabled
+	if id.SecurityDefaultsEnabled != nil && *id.SecurityDefaultsEnabled && o.Status != Pass {
+		o.Status, o.Reason, o.Findings = Fail, "", posture.FindingList{}
+		o.Findings.Add(posture.Finding{Kind: posture.FindingTenant,
+			Detail: "security defaults are on: they require MFA only when Microsoft judges a sign-in risky or privileged, not on every sign-in; " +
+				"turn them off and require MFA for all users and all cloud apps in an enabled Conditional Access policy"})
+	}
+	return o
+}
+
+// phishingResistant is the match of 3.1 and 3.6.
+func phishingResistant(p posture.CAPolicy, id *posture.Identity) posture.Tri {
+	return id.StrengthIsPhishingResistant(p).And(posture.TriOf(noRisk(p)))
+}
+
+// requireP2 fails a risk-based control without Entra ID P2: without it
+// Identity Protection computes no risk, so a risk policy never fires.
+func requireP2(in Input, o Outcome) Outcome {
+	p2 := posture.HasServicePlan(in.Snapshot(posture.AreaIdentity).Identity.SubscribedSkus, posture.PlanEntraIDP2)
+	o.Evidence["entraIdP2"] = p2
+	if !p2 {
+		o.Status, o.Findings = Fail, posture.FindingList{}
+		o.Findings.Add(posture.Finding{Kind: posture.FindingTenant,
+			Detail: "requires Entra ID P2: no active subscription provisions " + posture.PlanEntraIDP2 + ", so Identity Protection computes no risk and the policy never applies"})
+	}
 	return o
 }
 
@@ -296,9 +315,18 @@ func passwordsNeverExpire(in Input) Outcome {
 	return o
 }
 
+// holding is how a user holds a role: Kind is active or eligible, Via says
+// through what ("" directly).
+type holding struct {
+	Kind string
+	Via  string
+}
+
 // roleHolders returns the users holding role (template id), active or
-// eligible, directly or through a role group whose members were stored.
-func roleHolders(id *posture.Identity, role string) map[string]string {
+// eligible, directly, through a role group whose members were stored, or as
+// eligible members of such a group (PIM for Groups). An active holding wins
+// over an eligible one.
+func roleHolders(id *posture.Identity, role string) map[string]holding {
 	template := map[string]string{}
 	for _, rd := range id.RoleDefinitions {
 		template[strings.ToLower(rd.ID)] = strings.ToLower(rd.TemplateID)
@@ -311,7 +339,13 @@ func roleHolders(id *posture.Identity, role string) map[string]string {
 	for _, g := range id.Groups {
 		groups[strings.ToLower(g.ID)] = g
 	}
-	out := map[string]string{}
+	out := map[string]holding{}
+	hold := func(uid string, h holding) {
+		uid = strings.ToLower(uid)
+		if cur, ok := out[uid]; !ok || (cur.Kind != posture.AssignmentActive && h.Kind == posture.AssignmentActive) {
+			out[uid] = h
+		}
+	}
 	for _, a := range id.RoleAssignments {
 		r := strings.ToLower(a.RoleDefinitionID)
 		if t, ok := template[r]; ok && t != "" {
@@ -323,12 +357,15 @@ func roleHolders(id *posture.Identity, role string) map[string]string {
 		p := strings.ToLower(a.PrincipalID)
 		if g, ok := groups[p]; ok {
 			for _, m := range g.MemberIDs {
-				out[strings.ToLower(m)] = a.Kind
+				hold(m, holding{Kind: a.Kind, Via: fmt.Sprintf("member of group %q", g.DisplayName)})
+			}
+			for _, m := range g.EligibleMemberIDs {
+				hold(m, holding{Kind: posture.AssignmentEligible, Via: fmt.Sprintf("eligible member (PIM for Groups) of group %q", g.DisplayName)})
 			}
 			continue
 		}
-		if _, ok := users[p]; ok && out[p] != posture.AssignmentActive {
-			out[p] = a.Kind
+		if _, ok := users[p]; ok {
+			hold(p, holding{Kind: a.Kind})
 		}
 	}
 	return out
@@ -359,22 +396,39 @@ func globalAdminCount(in Input) Outcome {
 	return o
 }
 
+// privilegedCloudOnly is MS.AAD.7.3: a privileged user whose identity comes
+// from an on-premises directory or another identity provider is not
+// cloud-only. onPremisesSyncEnabled marks synchronised users; a set
+// onPremisesImmutableId marks federated ones too, including those a
+// third-party federation provisions (sync flag null) or whose sync stopped
+// (false). The finding names the attribute that decided it.
 func privilegedCloudOnly(in Input) Outcome {
 	id := in.Snapshot(posture.AreaIdentity).Identity
 	users := userIndex(id)
 	o := Outcome{Status: Pass, Evidence: map[string]any{}}
 	checked := map[string]bool{}
 	for _, role := range posture.PrivilegedRoles {
-		for uid := range roleHolders(id, role) {
+		for uid, h := range roleHolders(id, role) {
 			u, ok := users[uid]
 			if !ok || checked[uid+role] {
 				continue
 			}
 			checked[uid+role] = true
-			if u.OnPremisesSynced {
-				o.Findings.Add(posture.Finding{Kind: posture.FindingUser, ID: u.ID, UserID: u.ID, Name: label(u, uid),
-					Detail: fmt.Sprintf("%s is synchronised from on-premises", posture.RoleName(role))})
+			var why string
+			switch {
+			case u.OnPremisesSynced:
+				why = "synchronised from on-premises (onPremisesSyncEnabled is true)"
+			case u.OnPremisesImmutableID != "":
+				why = "federated with an on-premises or external identity provider (onPremisesImmutableId is set; onPremisesSyncEnabled is not true)"
+			default:
+				continue
 			}
+			how := h.Kind
+			if h.Via != "" {
+				how += ", " + h.Via
+			}
+			o.Findings.Add(posture.Finding{Kind: posture.FindingUser, ID: u.ID, UserID: u.ID, Name: label(u, uid),
+				Detail: fmt.Sprintf("%s (%s) is %s", posture.RoleName(role), how, why)})
 		}
 	}
 	o.Evidence["privilegedAssignmentsChecked"] = len(checked)

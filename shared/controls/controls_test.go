@@ -23,12 +23,17 @@ var identitySources = posture.Sources{
 	{Name: posture.SrcUsers, Status: posture.SourceOK}, {Name: posture.SrcConditionalAccess, Status: posture.SourceOK},
 	{Name: posture.SrcAuthorizationPolicy, Status: posture.SourceOK}, {Name: posture.SrcDomains, Status: posture.SourceOK},
 	{Name: posture.SrcRoleAssignments, Status: posture.SourceOK}, {Name: posture.SrcRegistrationDetails, Status: posture.SourceOK},
-	{Name: posture.SrcRoleEligibility, Status: posture.SourceOK},
+	{Name: posture.SrcRoleEligibility, Status: posture.SourceOK}, {Name: posture.SrcAuthStrengths, Status: posture.SourceOK},
+	{Name: posture.SrcPermissionClasses, Status: posture.SourceOK}, {Name: posture.SrcGroupEligibility, Status: posture.SourceOK},
+	{Name: posture.SrcSubscribedSkus, Status: posture.SourceOK},
 }
 
 func identityInput(id posture.Identity) Input {
 	if id.Authorization == nil {
 		id.Authorization = &posture.Authorization{}
+	}
+	if id.SubscribedSkus == nil {
+		id.SubscribedSkus = []posture.SubscribedSku{e5}
 	}
 	return NewInput(now, DefaultTargets(),
 		&posture.Snapshot{Area: posture.AreaIdentity, TakenAt: now, Sources: identitySources, Identity: &id, Metrics: map[string]posture.Metric{}})
@@ -126,12 +131,6 @@ func TestPolicyControls(t *testing.T) {
 	}
 }
 
-func TestMFAAllUsersPassesWithSecurityDefaults(t *testing.T) {
-	on := true
-	r := eval(t, "MS.AAD.3.2v2", identityInput(posture.Identity{SecurityDefaultsEnabled: &on}))
-	require.Equal(t, Pass, r.Status)
-}
-
 func TestReportOnlyMatchIsEvidenceNotPass(t *testing.T) {
 	r := eval(t, "MS.AAD.2.3v1", identityInput(posture.Identity{Policies: []posture.CAPolicy{
 		policy(reportOnly, func(p *posture.CAPolicy) {
@@ -157,7 +156,6 @@ func TestDirectorySettingControls(t *testing.T) {
 		{"users can register apps fails", "MS.AAD.5.1v1", posture.Identity{Authorization: &posture.Authorization{AllowedToCreateApps: true}}, Fail},
 		{"no self-consent policy passes", "MS.AAD.5.2v1", posture.Identity{Authorization: &posture.Authorization{PermissionGrantPoliciesAssigned: []string{"ManagePermissionGrantsForOwnedResource.microsoft-dynamically-managed-permissions-for-team"}}}, Pass},
 		{"legacy user consent fails", "MS.AAD.5.2v1", posture.Identity{Authorization: &posture.Authorization{PermissionGrantPoliciesAssigned: []string{"ManagePermissionGrantsForSelf.microsoft-user-default-legacy"}}}, Fail},
-		{"low-risk user consent also fails", "MS.AAD.5.2v1", posture.Identity{Authorization: &posture.Authorization{PermissionGrantPoliciesAssigned: []string{"ManagePermissionGrantsForSelf.microsoft-user-default-low"}}}, Fail},
 		{"never-expiring managed domains pass", "MS.AAD.6.1v1", posture.Identity{Domains: []posture.Domain{{ID: "contoso.com", IsVerified: true, AuthenticationType: "Managed", PasswordValidityPeriodInDays: days(2147483647)}}}, Pass},
 		{"a 90-day managed domain fails", "MS.AAD.6.1v1", posture.Identity{Domains: []posture.Domain{{ID: "contoso.com", IsVerified: true, AuthenticationType: "Managed", PasswordValidityPeriodInDays: days(90)}}}, Fail},
 		{"a federated domain is not judged", "MS.AAD.6.1v1", posture.Identity{Domains: []posture.Domain{{ID: "fed.contoso.com", IsVerified: true, AuthenticationType: "Federated", PasswordValidityPeriodInDays: days(90)}}}, Pass},

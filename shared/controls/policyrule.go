@@ -2,7 +2,6 @@ package controls
 
 import (
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 
@@ -11,26 +10,7 @@ import (
 
 // PhishingResistantStrength is the built-in "Phishing-resistant MFA"
 // authentication strength.
-const PhishingResistantStrength = "00000000-0000-0000-0000-000000000004"
-
-var phishingResistantMethods = []string{"windowsHelloForBusiness", "fido2", "x509CertificateMultiFactor"}
-
-// isPhishingResistant: the built-in strength, or a custom strength whose
-// every allowed combination is phishing-resistant.
-func isPhishingResistant(p posture.CAPolicy) bool {
-	if strings.EqualFold(p.AuthStrengthID, PhishingResistantStrength) {
-		return true
-	}
-	if p.AuthStrengthID == "" || len(p.AuthStrengthCombo) == 0 {
-		return false
-	}
-	for _, c := range p.AuthStrengthCombo {
-		if !slices.Contains(phishingResistantMethods, c) {
-			return false
-		}
-	}
-	return true
-}
+const PhishingResistantStrength = posture.StrengthPhishingResistant
 
 var has = posture.ContainsFold
 
@@ -40,37 +20,86 @@ func allApps(p posture.CAPolicy) bool {
 	return has(p.IncludeApplications, "All") && len(p.ExcludeApplications) == 0
 }
 
-// unconditioned: no location, platform or device condition narrows it.
-func unconditioned(p posture.CAPolicy) bool {
-	return len(p.IncludeLocations) == 0 && len(p.ExcludeLocations) == 0 &&
-		len(p.IncludePlatforms) == 0 && len(p.ExcludePlatforms) == 0 && !p.HasDeviceFilter
-}
-
 func blocks(p posture.CAPolicy) bool { return has(p.BuiltInControls, "block") }
 
 func allUsers(p posture.CAPolicy) bool { return has(p.IncludeUsers, "All") }
 
+// noRisk: the policy applies whatever the user or sign-in risk.
+func noRisk(p posture.CAPolicy) bool {
+	return len(p.SignInRiskLevels) == 0 && len(p.UserRiskLevels) == 0
+}
+
 // policyRule evaluates a SCuBA control that a Conditional Access policy
-// satisfies. match selects policies that do what the control asks (ignoring
-// state and exclusions); coverRoles, when set, requires the matching policies
-// together to include these roles instead of all users. A control passes when
-// an enabled matching policy has no exclusions; exclusions become findings,
-// which exceptions may cover. Report-only matches are evidence, never a pass.
+// satisfies. match answers whether a policy does what the control asks
+// (ignoring state and exclusions); TriUnknown when that depends on data that
+// could not be read (an authentication strength's combinations). coverRoles,
+// when set, requires the matching policies together to include these roles
+// instead of all users. A control passes when enabled matching policies
+// cover it without exclusions; the exclusions of the policies that provide
+// the coverage become findings, which exceptions may cover. Report-only
+// matches are evidence, never a pass.
 type policyRule struct {
-	match      func(posture.CAPolicy) bool
+	match      func(p posture.CAPolicy, id *posture.Identity) posture.Tri
 	coverRoles []string
 	what       string // "blocks legacy authentication" — for findings text
 }
 
 func (r policyRule) eval(in Input) Outcome {
+	o := r.evalAccepting(in, false)
+	if o.Status == Pass {
+		return o
+	}
+	// Undecided policies are counted only to ask whether they could make
+	// the control pass: if they could, the verdict is unknown, not a fail
+	// (and then at least one policy is undecided).
+	if r.evalAccepting(in, true).Status == Pass {
+		o.Status, o.Findings = Unknown, posture.FindingList{}
+		o.Reason = fmt.Sprintf("whether %s %s depends on %s, whose allowed combinations could not be read or hold a method this product does not know",
+			strings.Join(r.undecided(in), ", "), r.what, "its authentication strength")
+		if missing := in.Snapshot(posture.AreaIdentity).Sources.Missing(posture.SrcAuthStrengths); len(missing) > 0 {
+			o.Reason += ": " + strings.Join(missing, "; ")
+		}
+	}
+	return o
+}
+
+// qualifies: a policy of the right shape for the control (all apps, no
+// narrowing condition, all users unless roles are the target).
+func (r policyRule) qualifies(p posture.CAPolicy) bool {
+	return allApps(p) && p.Unconditioned() && (r.coverRoles != nil || allUsers(p))
+}
+
+// undecided names the enabled policies whose match is TriUnknown.
+func (r policyRule) undecided(in Input) []string {
 	id := in.Snapshot(posture.AreaIdentity).Identity
-	names := principalNames(id)
+	var out []string
+	for _, p := range id.Policies {
+		if p.State == posture.PolicyEnabled && r.qualifies(p) && r.match(p, id) == posture.TriUnknown {
+			label := fmt.Sprintf("policy %q", p.DisplayName)
+			if p.AuthStrengthID != "" {
+				label += fmt.Sprintf(" (authentication strength %q)", strengthLabel(p))
+			}
+			out = append(out, label)
+		}
+	}
+	return out
+}
+
+func strengthLabel(p posture.CAPolicy) string {
+	if p.AuthStrengthName != "" {
+		return p.AuthStrengthName
+	}
+	return p.AuthStrengthID
+}
+
+// evalAccepting evaluates the control counting matches that are Yes, and
+// TriUnknown ones too when acceptMaybe is set.
+func (r policyRule) evalAccepting(in Input, acceptMaybe bool) Outcome {
+	id := in.Snapshot(posture.AreaIdentity).Identity
 	var enabled, reportOnly, disabled []posture.CAPolicy
 	for _, p := range id.Policies {
-		if !r.match(p) || !allApps(p) || !unconditioned(p) {
-			continue
-		}
-		if r.coverRoles == nil && !allUsers(p) {
+		m := r.match(p, id)
+		if !(m == posture.Yes || (acceptMaybe && m == posture.TriUnknown)) || !r.qualifies(p) {
 			continue
 		}
 		switch p.State {
@@ -97,50 +126,21 @@ func (r policyRule) eval(in Input) Outcome {
 		out.Findings.Add(posture.Finding{Kind: posture.FindingTenant, Detail: detail})
 		return out
 	}
+	var providers []posture.CAPolicy
 	if r.coverRoles != nil {
-		var missing []string
-		for _, role := range r.coverRoles {
-			covered := false
-			for _, p := range enabled {
-				if has(p.IncludeRoles, role) || allUsers(p) {
-					covered = true
-				}
-			}
-			if !covered {
-				missing = append(missing, role)
-			}
-		}
-		for _, role := range missing {
-			out.Findings.Add(posture.Finding{Kind: posture.FindingRole, ID: role, Name: posture.RoleName(role),
-				Detail: fmt.Sprintf("role %s is not included in any enabled policy that %s", posture.RoleName(role), r.what)})
-		}
+		providers = r.roleProviders(enabled, &out)
+		ev["coveringPolicies"] = policyNames(providers)
+	} else {
+		// The policy with the fewest exclusions is the one that best
+		// satisfies the control; its exclusions are what remains to accept
+		// or fix.
+		best := fewestExclusions(enabled)
+		providers = []posture.CAPolicy{best}
+		ev["bestPolicy"] = best.DisplayName
 	}
-	// The policy with the fewest exclusions is the one that best satisfies
-	// the control; its exclusions are what remains to accept or fix.
-	best := enabled[0]
-	for _, p := range enabled[1:] {
-		if exclusionCount(p) < exclusionCount(best) {
-			best = p
-		}
-	}
-	ev["bestPolicy"] = best.DisplayName
-	for _, u := range best.ExcludeUsers {
-		if strings.EqualFold(u, "GuestsOrExternalUsers") {
-			continue
-		}
-		out.Findings.Add(posture.Finding{Kind: posture.FindingUser, ID: u, UserID: u, Name: names[strings.ToLower(u)],
-			Detail: fmt.Sprintf("user excluded from %q", best.DisplayName)})
-	}
-	for _, g := range best.ExcludeGroups {
-		out.Findings.Add(posture.Finding{Kind: posture.FindingGroup, ID: g, Name: groupName(id, g),
-			Detail: fmt.Sprintf("group excluded from %q", best.DisplayName), Groups: []string{strings.ToLower(g)}})
-	}
-	for _, role := range best.ExcludeRoles {
-		out.Findings.Add(posture.Finding{Kind: posture.FindingRole, ID: role, Name: posture.RoleName(role),
-			Detail: fmt.Sprintf("role holders excluded from %q", best.DisplayName)})
-	}
-	if best.ExcludeGuests && r.coverRoles == nil {
-		out.Findings.Add(posture.Finding{Kind: posture.FindingTenant, Detail: fmt.Sprintf("guests and external users excluded from %q", best.DisplayName)})
+	names := principalNames(id)
+	for _, p := range providers {
+		addExclusions(&out.Findings, p, id, names)
 	}
 	if out.Findings.Total == 0 {
 		out.Status = Pass
@@ -148,6 +148,69 @@ func (r policyRule) eval(in Input) Outcome {
 		out.Status = Fail
 	}
 	return out
+}
+
+// roleProviders picks, for each role, the enabled policy with the fewest
+// exclusions among those that include it: these policies provide the
+// coverage, so their exclusions (and only theirs) are what leaves a role
+// holder unprotected. A role no policy includes is a finding.
+func (r policyRule) roleProviders(enabled []posture.CAPolicy, out *Outcome) []posture.CAPolicy {
+	var providers []posture.CAPolicy
+	chosen := map[string]bool{}
+	for _, role := range r.coverRoles {
+		var covering []posture.CAPolicy
+		for _, p := range enabled {
+			if has(p.IncludeRoles, role) || allUsers(p) {
+				covering = append(covering, p)
+			}
+		}
+		if len(covering) == 0 {
+			out.Findings.Add(posture.Finding{Kind: posture.FindingRole, ID: role, Name: posture.RoleName(role),
+				Detail: fmt.Sprintf("role %s is not included in any enabled policy that %s", posture.RoleName(role), r.what)})
+			continue
+		}
+		best := fewestExclusions(covering)
+		if !chosen[best.ID] {
+			chosen[best.ID] = true
+			providers = append(providers, best)
+		}
+	}
+	return providers
+}
+
+// fewestExclusions returns the first policy with the fewest exclusions.
+func fewestExclusions(ps []posture.CAPolicy) posture.CAPolicy {
+	best := ps[0]
+	for _, p := range ps[1:] {
+		if exclusionCount(p) < exclusionCount(best) {
+			best = p
+		}
+	}
+	return best
+}
+
+// addExclusions lists a providing policy's exclusions as findings. Excluding
+// guests and external users is a finding for role-targeted policies too: a
+// guest can hold a privileged role.
+func addExclusions(l *posture.FindingList, p posture.CAPolicy, id *posture.Identity, names map[string]string) {
+	for _, u := range p.ExcludeUsers {
+		if strings.EqualFold(u, "GuestsOrExternalUsers") {
+			continue
+		}
+		l.Add(posture.Finding{Kind: posture.FindingUser, ID: u, UserID: u, Name: names[strings.ToLower(u)],
+			Detail: fmt.Sprintf("user excluded from %q", p.DisplayName)})
+	}
+	for _, g := range p.ExcludeGroups {
+		l.Add(posture.Finding{Kind: posture.FindingGroup, ID: g, Name: groupName(id, g),
+			Detail: fmt.Sprintf("group excluded from %q", p.DisplayName), Groups: []string{strings.ToLower(g)}})
+	}
+	for _, role := range p.ExcludeRoles {
+		l.Add(posture.Finding{Kind: posture.FindingRole, ID: role, Name: posture.RoleName(role),
+			Detail: fmt.Sprintf("role holders excluded from %q", p.DisplayName)})
+	}
+	if p.ExcludeGuests {
+		l.Add(posture.Finding{Kind: posture.FindingTenant, Detail: fmt.Sprintf("guests and external users excluded from %q", p.DisplayName)})
+	}
 }
 
 func exclusionCount(p posture.CAPolicy) int {

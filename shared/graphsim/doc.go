@@ -28,6 +28,10 @@
 //	/security/secureScores[/{id}] (newest first), /security/secureScoreControlProfiles[/{id}],
 //	/security/alerts_v2[/{id}] (newest first)                 page 100, max 1000, clamped
 //	/solutions/backupRestore, /solutions/backupRestore/protectionPolicies[/{id}]
+//	/policies/authenticationStrengthPolicies[/{id}], /subscribedSkus[/{id}]
+//	/servicePrincipals[/{id}], /servicePrincipals/{id}/delegatedPermissionClassifications  page 100, max 999, above → 400
+//	/identityGovernance/privilegedAccess/group/eligibilityScheduleInstances[/{id}]
+//	    ($expand=principal; $filter on groupId or principalId required, else 400; NotLicensedP2 without P2)
 //	POST /$batch
 //
 // Page maxima: directory objects 999 with Graph's error (user-list docs and
@@ -69,6 +73,6 @@
 //
 // Not reproduced: writes, delta queries, change notifications, $search,
 // $orderby, $skip, ConsistencyLevel semantics (the header is ignored, as is
-// Authorization), sign-in logs, incidents, service principals, Graph's real
+// Authorization), sign-in logs, incidents, service principals' other navigations, Graph's real
 // throttling limits, and eventual consistency.
 package graphsim

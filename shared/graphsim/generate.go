@@ -248,6 +248,7 @@ func Generate(seed int64, size Size) *Tenant {
 	t.SecureScores = g.secureScores(t, profiles)
 	t.BackupRestore, t.ProtectionPolicies = g.backup()
 	t.Alerts = g.alerts(t, size.Alerts)
+	g.baseline(t)
 	return t
 }
 

@@ -42,6 +42,89 @@ type Tenant struct {
 	BackupRestore              BackupRestoreRoot                         `json:"backupRestore"`
 	ProtectionPolicies         []ProtectionPolicy                        `json:"protectionPolicies"`
 	Alerts                     []Alert                                   `json:"alerts"`
+	// AuthenticationStrengthPolicies are served at
+	// /policies/authenticationStrengthPolicies (built-in and custom).
+	AuthenticationStrengthPolicies []AuthenticationStrengthPolicy `json:"authenticationStrengthPolicies"`
+	ServicePrincipals              []ServicePrincipal             `json:"servicePrincipals"`
+	// GroupEligibilityScheduleInstances are PIM for Groups eligibilities
+	// (/identityGovernance/privilegedAccess/group/eligibilityScheduleInstances).
+	GroupEligibilityScheduleInstances []PrivilegedAccessGroupEligibilityScheduleInstance `json:"groupEligibilityScheduleInstances"`
+	SubscribedSkus                    []SubscribedSku                                    `json:"subscribedSkus"`
+}
+
+// ServicePrincipal is microsoft.graph.servicePrincipal (the properties the
+// product reads and a few Graph always returns).
+// DelegatedPermissionClassifications is the navigation served at
+// /servicePrincipals/{id}/delegatedPermissionClassifications.
+type ServicePrincipal struct {
+	ID                                 string                              `json:"id"`
+	AccountEnabled                     bool                                `json:"accountEnabled"`
+	AppDisplayName                     string                              `json:"appDisplayName"`
+	AppID                              string                              `json:"appId"`
+	AppOwnerOrganizationID             string                              `json:"appOwnerOrganizationId,omitzero"`
+	DisplayName                        string                              `json:"displayName"`
+	ServicePrincipalNames              []string                            `json:"servicePrincipalNames"`
+	ServicePrincipalType               string                              `json:"servicePrincipalType"`
+	SignInAudience                     string                              `json:"signInAudience,omitzero"`
+	Tags                               []string                            `json:"tags"`
+	DelegatedPermissionClassifications []DelegatedPermissionClassification `json:"delegatedPermissionClassifications,omitempty" graph:"nav"`
+}
+
+// DelegatedPermissionClassification is
+// microsoft.graph.delegatedPermissionClassification; classification is
+// "low" (the only value Graph accepts today).
+type DelegatedPermissionClassification struct {
+	ID             string `json:"id"`
+	Classification string `json:"classification"`
+	PermissionID   string `json:"permissionId"`
+	PermissionName string `json:"permissionName"`
+}
+
+// PrivilegedAccessGroupEligibilityScheduleInstance is
+// microsoft.graph.privilegedAccessGroupEligibilityScheduleInstance; accessId
+// is "member" or "owner", memberType "direct", "group" or "unknownFutureValue".
+type PrivilegedAccessGroupEligibilityScheduleInstance struct {
+	ID                    string    `json:"id"`
+	AccessID              string    `json:"accessId"`
+	EligibilityScheduleID string    `json:"eligibilityScheduleId"`
+	GroupID               string    `json:"groupId"`
+	MemberType            string    `json:"memberType"`
+	PrincipalID           string    `json:"principalId"`
+	StartDateTime         time.Time `json:"startDateTime"`
+	EndDateTime           time.Time `json:"endDateTime"`
+}
+
+// SubscribedSku is microsoft.graph.subscribedSku (GET /subscribedSkus);
+// capabilityStatus is Enabled, Warning, Suspended, Deleted or LockedOut.
+type SubscribedSku struct {
+	ID               string             `json:"id"`
+	AccountID        string             `json:"accountId"`
+	AccountName      string             `json:"accountName"`
+	AppliesTo        string             `json:"appliesTo"`
+	CapabilityStatus string             `json:"capabilityStatus"`
+	ConsumedUnits    int                `json:"consumedUnits"`
+	SkuID            string             `json:"skuId"`
+	SkuPartNumber    string             `json:"skuPartNumber"`
+	SubscriptionIDs  []string           `json:"subscriptionIds"`
+	PrepaidUnits     LicenseUnitsDetail `json:"prepaidUnits"`
+	ServicePlans     []ServicePlanInfo  `json:"servicePlans"`
+}
+
+// LicenseUnitsDetail is microsoft.graph.licenseUnitsDetail.
+type LicenseUnitsDetail struct {
+	Enabled   int `json:"enabled"`
+	LockedOut int `json:"lockedOut"`
+	Suspended int `json:"suspended"`
+	Warning   int `json:"warning"`
+}
+
+// ServicePlanInfo is microsoft.graph.servicePlanInfo; provisioningStatus is
+// Success, Disabled, Error, PendingInput, PendingActivation or PendingProvisioning.
+type ServicePlanInfo struct {
+	AppliesTo          string `json:"appliesTo"`
+	ProvisioningStatus string `json:"provisioningStatus"`
+	ServicePlanID      string `json:"servicePlanId"`
+	ServicePlanName    string `json:"servicePlanName"`
 }
 
 // Organization is microsoft.graph.organization (GET /organization).
@@ -83,6 +166,7 @@ type User struct {
 	Department            string          `json:"department,omitzero" graph:"nodefault"`
 	CreatedDateTime       time.Time       `json:"createdDateTime" graph:"nodefault"`
 	OnPremisesSyncEnabled bool            `json:"onPremisesSyncEnabled,omitzero" graph:"nodefault"`
+	OnPremisesImmutableID string          `json:"onPremisesImmutableId,omitzero" graph:"nodefault"`
 	SignInActivity        *SignInActivity `json:"signInActivity,omitzero" graph:"nodefault"`
 }
 

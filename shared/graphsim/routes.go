@@ -240,6 +240,46 @@ func buildRoutes() []route {
 	add(collection("/security/alerts_v2", "security/alerts_v2", "microsoft.graph.security.alert",
 		pageSecurity, func(t *Tenant) []Alert { return t.Alerts })...)
 
+	add(collection("/policies/authenticationStrengthPolicies", "policies/authenticationStrengthPolicies", "microsoft.graph.authenticationStrengthPolicy",
+		pageOther, func(t *Tenant) []AuthenticationStrengthPolicy { return t.AuthenticationStrengthPolicies })...)
+	sps := collection("/servicePrincipals", "servicePrincipals", "microsoft.graph.servicePrincipal", pageDirectory,
+		func(t *Tenant) []ServicePrincipal { return t.ServicePrincipals })
+	sps[0].directory, sps[1].directory = true, true
+	add(sps...)
+	add(route{
+		tmpl: "/servicePrincipals/{id}/delegatedPermissionClassifications", kind: kindList,
+		ctx: "servicePrincipals('{id}')/delegatedPermissionClassifications", typeName: "microsoft.graph.delegatedPermissionClassification",
+		types: typeOf[DelegatedPermissionClassification](), page: pageOther, directory: true,
+		list: func(ix *index, p []string) (seq, *Fault) {
+			i := ix.find("/servicePrincipals", sliceSeq(ix.t.ServicePrincipals), p[0])
+			if i < 0 {
+				return seq{}, directoryNotFound(p[0])
+			}
+			return sliceSeq(ix.t.ServicePrincipals[i].DelegatedPermissionClassifications), nil
+		},
+	})
+	pim := collection("/identityGovernance/privilegedAccess/group/eligibilityScheduleInstances",
+		"identityGovernance/privilegedAccess/group/eligibilityScheduleInstances", "microsoft.graph.privilegedAccessGroupEligibilityScheduleInstance",
+		pageOther, func(t *Tenant) []PrivilegedAccessGroupEligibilityScheduleInstance {
+			return t.GroupEligibilityScheduleInstances
+		})
+	pim[0].expand, pim[1].expand = "principal", "principal"
+	// PIM needs Entra ID P2, and Graph lists group eligibilities only
+	// scoped by group or principal: an unfiltered list is a 400.
+	pim[0].licence = func(l Licensing, _ []string, filter string) *Fault {
+		if l.WithoutP1 || l.WithoutP2 {
+			f := NotLicensedP2()
+			return &f
+		}
+		if !strings.Contains(filter, "groupId") && !strings.Contains(filter, "principalId") {
+			return badRequest("BadRequest", "Filter on groupId or principalId is required.")
+		}
+		return nil
+	}
+	add(pim...)
+	add(collection("/subscribedSkus", "subscribedSkus", "microsoft.graph.subscribedSku", pageOther,
+		func(t *Tenant) []SubscribedSku { return t.SubscribedSkus })...)
+
 	add(singleton("/solutions/backupRestore", "microsoft.graph.backupRestoreRoot", func(t *Tenant) *BackupRestoreRoot { return &t.BackupRestore }))
 	add(collection("/solutions/backupRestore/protectionPolicies", "solutions/backupRestore/protectionPolicies", "microsoft.graph.protectionPolicyBase",
 		pageOther, func(t *Tenant) []ProtectionPolicy { return t.ProtectionPolicies })...)

@@ -16,18 +16,18 @@ type MFA struct {
 	Metrics map[string]posture.Metric
 }
 
-// EnforcesMFA reports whether a Conditional Access policy counts as enforcing
-// MFA under CONTRACT section 5: enabled (report-only does not enforce), all
-// applications, a grant requiring MFA or an authentication strength, all
-// client app types, and no condition that narrows when it applies.
-func EnforcesMFA(p posture.CAPolicy) bool {
-	return p.State == posture.PolicyEnabled &&
-		posture.ContainsFold(p.IncludeApplications, "All") &&
-		(posture.ContainsFold(p.BuiltInControls, "mfa") || p.AuthStrengthID != "") &&
-		p.AllClientApps() &&
-		len(p.IncludeLocations) == 0 && len(p.ExcludeLocations) == 0 &&
-		len(p.IncludePlatforms) == 0 && len(p.ExcludePlatforms) == 0 &&
-		!p.HasDeviceFilter && len(p.SignInRiskLevels) == 0 && len(p.UserRiskLevels) == 0
+// EnforcesMFA answers whether a Conditional Access policy counts as
+// enforcing MFA under CONTRACT section 5: enabled (report-only does not
+// enforce), all applications, a grant requiring MFA (an authentication
+// strength only when every combination it admits is multifactor), all client
+// app types, and no condition that narrows when it applies. TriUnknown when the
+// policy's authentication strength could not be read.
+func EnforcesMFA(p posture.CAPolicy, id *posture.Identity) posture.Tri {
+	if p.State != posture.PolicyEnabled || !posture.ContainsFold(p.IncludeApplications, "All") ||
+		!p.AllClientApps() || !p.Unconditioned() || len(p.SignInRiskLevels) > 0 || len(p.UserRiskLevels) > 0 {
+		return posture.No
+	}
+	return id.RequiresMFA(p)
 }
 
 // Scope answers whether a policy applies to a user, with the exclusions that
@@ -84,9 +84,14 @@ func EvaluateMFA(id *posture.Identity, src posture.Sources, dir *posture.Directo
 		sd = posture.TriOf(*id.SecurityDefaultsEnabled)
 	}
 	var enforcing []posture.CAPolicy
+	var enforces []posture.Tri
+	var unreadStrengths []string
 	for _, p := range id.Policies {
-		if EnforcesMFA(p) {
-			enforcing = append(enforcing, p)
+		if e := EnforcesMFA(p, id); e != posture.No {
+			enforcing, enforces = append(enforcing, p), append(enforces, e)
+			if e == posture.TriUnknown {
+				unreadStrengths = append(unreadStrengths, fmt.Sprintf("authentication strength %q of policy %q could not be read", strengthLabel(p), p.DisplayName))
+			}
 		}
 	}
 
@@ -112,8 +117,9 @@ func EvaluateMFA(id *posture.Identity, src posture.Sources, dir *posture.Directo
 		if len(caMissing) > 0 {
 			s.Enforced = s.Enforced.Or(posture.TriUnknown)
 		} else {
-			for _, p := range enforcing {
+			for i, p := range enforcing {
 				applies, excl := Scope(p, u.ID, dir)
+				applies = applies.And(enforces[i])
 				if applies == posture.Yes {
 					s.EnforcedBy = append(s.EnforcedBy, p.ID)
 				}
@@ -143,7 +149,7 @@ func EvaluateMFA(id *posture.Identity, src posture.Sources, dir *posture.Directo
 	}
 	pop := len(out.Users)
 	const noPop = "no enabled member users"
-	enfReason := enforcementReason(sd, caMissing, undecidedEnforcement, src)
+	enfReason := enforcementReason(sd, caMissing, undecidedEnforcement, src, unreadStrengths)
 
 	if len(regMissing) > 0 {
 		out.Metrics[posture.MetricMFARegistration] = posture.UnknownMetric(posture.UnitRatio, "registration details could not be read: "+strings.Join(regMissing, "; "), asOf)
@@ -169,7 +175,7 @@ func EvaluateMFA(id *posture.Identity, src posture.Sources, dir *posture.Directo
 	return out
 }
 
-func enforcementReason(sd posture.Tri, caMissing, undecided []string, src posture.Sources) string {
+func enforcementReason(sd posture.Tri, caMissing, undecided []string, src posture.Sources, unreadStrengths []string) string {
 	if len(undecided) == 0 {
 		return ""
 	}
@@ -178,11 +184,23 @@ func enforcementReason(sd posture.Tri, caMissing, undecided []string, src postur
 		why = append(why, src.Missing(posture.SrcSecurityDefaults)...)
 	}
 	why = append(why, caMissing...)
+	why = append(why, unreadStrengths...)
+	if len(unreadStrengths) > 0 {
+		why = append(why, src.Missing(posture.SrcAuthStrengths)...)
+	}
 	why = append(why, src.Missing(posture.SrcGroupMembers, posture.SrcRoleAssignments)...)
 	if len(why) == 0 {
 		why = append(why, "group membership or role data incomplete")
 	}
 	return fmt.Sprintf("MFA enforcement unknown for %d users: %s", len(undecided), strings.Join(why, "; "))
+}
+
+// strengthLabel names a policy's authentication strength for people.
+func strengthLabel(p posture.CAPolicy) string {
+	if p.AuthStrengthName != "" {
+		return p.AuthStrengthName
+	}
+	return p.AuthStrengthID
 }
 
 func reasonFor(s posture.UserMFA, sd posture.Tri, enforcing int, dir *posture.Directory) string {

@@ -21,17 +21,28 @@ type Identity struct {
 	Authorization           *Authorization   `json:"authorization"`
 	Domains                 []Domain         `json:"domains"`
 	RiskyUsers              []RiskyUser      `json:"riskyUsers"`
+	// AuthStrengths are the tenant's authentication strength policies,
+	// built-in and custom; policies name them by id.
+	AuthStrengths []AuthStrength `json:"authStrengths"`
+	// PermissionClassifications are the delegated permissions classified
+	// (low impact) on the resource service principals the baseline checks.
+	PermissionClassifications []PermissionClassification `json:"permissionClassifications"`
+	// SubscribedSkus are the tenant's licences with their service plans.
+	SubscribedSkus []SubscribedSku `json:"subscribedSkus"`
 }
 
 // User is a directory user with the fields posture needs.
 type User struct {
-	ID                string     `json:"id"`
-	UserPrincipalName string     `json:"userPrincipalName"`
-	DisplayName       string     `json:"displayName"`
-	AccountEnabled    bool       `json:"accountEnabled"`
-	UserType          string     `json:"userType"` // Member or Guest
-	OnPremisesSynced  bool       `json:"onPremisesSynced"`
-	LastSignIn        *time.Time `json:"lastSignIn,omitempty"`
+	ID                string `json:"id"`
+	UserPrincipalName string `json:"userPrincipalName"`
+	DisplayName       string `json:"displayName"`
+	AccountEnabled    bool   `json:"accountEnabled"`
+	UserType          string `json:"userType"` // Member or Guest
+	OnPremisesSynced  bool   `json:"onPremisesSynced"`
+	// OnPremisesImmutableID is set for users whose identity comes from an
+	// on-premises directory or a federated identity provider, synced or not.
+	OnPremisesImmutableID string     `json:"onPremisesImmutableId,omitempty"`
+	LastSignIn            *time.Time `json:"lastSignIn,omitempty"`
 	// Registration is nil when the user is absent from
 	// userRegistrationDetails (or that source failed; see Sources).
 	Registration *Registration `json:"registration,omitempty"`
@@ -111,6 +122,9 @@ type Group struct {
 	MemberIDs []string `json:"memberIds"`
 	// Complete is false when reading the members failed part-way.
 	Complete bool `json:"complete"`
+	// EligibleMemberIDs are users eligible (PIM for Groups) to activate
+	// membership; read only for groups that hold a privileged role.
+	EligibleMemberIDs []string `json:"eligibleMemberIds,omitempty"`
 }
 
 // Role assignment kinds.
@@ -178,6 +192,10 @@ const (
 	SrcAuthorizationPolicy = "authorizationPolicy"
 	SrcDomains             = "domains"
 	SrcRiskyUsers          = "riskyUsers"
+	SrcAuthStrengths       = "authenticationStrengthPolicies"
+	SrcPermissionClasses   = "delegatedPermissionClassifications"
+	SrcGroupEligibility    = "privilegedAccessGroupEligibility"
+	SrcSubscribedSkus      = "subscribedSkus"
 	SrcManagedDevices      = "managedDevices"
 	SrcProtectionStates    = "windowsProtectionStates"
 	SrcSecureScores        = "secureScores"
