@@ -54,8 +54,7 @@ func (w *Writer) setAccountEnabled(ctx context.Context, op, userID string, enabl
 	if err := w.check(op, userID); err != nil {
 		return err
 	}
-	u := models.NewUser()
-	u.SetOdataType(nil)
+	u := bare(models.NewUser())
 	u.SetAccountEnabled(ptr(enabled))
 	_, err := w.sdk.Users().ByUserId(userID).Patch(ctx, u, nil)
 	return Wrap(op, err)
@@ -69,11 +68,9 @@ func (w *Writer) RequirePasswordChange(ctx context.Context, userID string) error
 	if err := w.check(op, userID); err != nil {
 		return err
 	}
-	p := models.NewPasswordProfile()
-	p.SetOdataType(nil)
+	p := bare(models.NewPasswordProfile())
 	p.SetForceChangePasswordNextSignIn(ptr(true))
-	u := models.NewUser()
-	u.SetOdataType(nil)
+	u := bare(models.NewUser())
 	u.SetPasswordProfile(p)
 	_, err := w.sdk.Users().ByUserId(userID).Patch(ctx, u, nil)
 	return Wrap(op, err)
@@ -103,8 +100,7 @@ func (w *Writer) DisableInboxRule(ctx context.Context, userID, ruleID string) er
 	if err := w.check(op, userID, ruleID); err != nil {
 		return err
 	}
-	r := models.NewMessageRule()
-	r.SetOdataType(nil)
+	r := bare(models.NewMessageRule())
 	r.SetIsEnabled(ptr(false))
 	_, err := w.sdk.Users().ByUserId(userID).MailFolders().ByMailFolderId("inbox").MessageRules().ByMessageRuleId(ruleID).Patch(ctx, r, nil)
 	return Wrap(op, err)
@@ -276,8 +272,7 @@ func (w *Writer) UpdateAlert(ctx context.Context, alertID string, u AlertUpdate)
 	if err := w.check(op, alertID); err != nil {
 		return err
 	}
-	a := security.NewAlert()
-	a.SetOdataType(nil)
+	a := bare(security.NewAlert())
 	changed := false
 	if u.Status != "" {
 		v, err := security.ParseAlertStatus(u.Status)
@@ -338,6 +333,7 @@ func (w *Writer) CommentOnAlert(ctx context.Context, alertID, comment string) er
 		return fmt.Errorf("%s: build request: %w", op, err)
 	}
 	c := security.NewAlertComment()
+	c.SetOdataType(ptr("microsoft.graph.security.alertComment"))
 	c.SetComment(ptr(comment))
 	if err := info.SetContentFromParsable(ctx, w.adapter, "application/json", c); err != nil {
 		return fmt.Errorf("%s: encode: %w", op, err)

@@ -149,11 +149,16 @@ func StatusError(op string, status int, code, message string) error {
 func kindOf(status int, code, message string) error {
 	text := strings.ToLower(code + " " + message)
 	licence := strings.Contains(text, "licen") || strings.Contains(text, "premium") ||
-		strings.Contains(text, "not applicable to target tenant") || strings.Contains(text, "subscription")
+		strings.Contains(text, "not applicable to target tenant")
+	// "subscription" names a licence only in a refusal: a 400 about a
+	// change-notification subscription (its validation, its expiry) or a 403
+	// for the subscription quota is not about licences.
+	licenceSubscription := strings.Contains(text, "subscription") && !strings.Contains(text, "limit") && !strings.Contains(text, "quota")
 	switch {
 	case status == http.StatusTooManyRequests:
 		return ErrThrottled
-	case (status == http.StatusForbidden || status == http.StatusBadRequest) && licence:
+	case (status == http.StatusForbidden || status == http.StatusBadRequest) && licence,
+		status == http.StatusForbidden && licenceSubscription:
 		return ErrNotLicensed
 	case status == http.StatusForbidden || status == http.StatusUnauthorized:
 		return ErrForbidden

@@ -11,11 +11,12 @@ import (
 )
 
 // MaxInlineAttachmentBytes is the most attachment content one sendMail
-// request may carry: Graph takes attachments under 3 MB inline in the JSON
-// (base64 makes them a third larger, inside Graph's 4 MB request limit);
-// larger ones need a draft and an upload session (Mail.ReadWrite), which the
-// product does not use.
-const MaxInlineAttachmentBytes = 3 << 20
+// request may carry. Graph takes attachments under 3 MB inline in the JSON
+// (outlook-large-attachments); base64 makes them a third larger, which keeps
+// the request inside Graph's 4 MB limit with room for the HTML. Larger ones
+// need a draft and an upload session (Mail.ReadWrite), which the product
+// does not use. Decimal megabytes, so the guard errs on the safe side.
+const MaxInlineAttachmentBytes = 3_000_000
 
 // ErrMailTooLarge is returned, before anything is sent, for a mail whose
 // attachments exceed MaxInlineAttachmentBytes; attach less and say where the
@@ -65,11 +66,9 @@ func (w *Writer) SendMail(ctx context.Context, sender string, m Mail) error {
 	if n := m.AttachmentBytes(); n > MaxInlineAttachmentBytes {
 		return fmt.Errorf("%s: %w (%d bytes)", op, ErrMailTooLarge, n)
 	}
-	msg := models.NewMessage()
-	msg.SetOdataType(nil)
+	msg := bare(models.NewMessage())
 	msg.SetSubject(ptr(m.Subject))
-	body := models.NewItemBody()
-	body.SetOdataType(nil)
+	body := bare(models.NewItemBody())
 	html := models.HTML_BODYTYPE
 	body.SetContentType(&html)
 	body.SetContent(ptr(m.HTML))
@@ -109,11 +108,9 @@ func (w *Writer) SendMail(ctx context.Context, sender string, m Mail) error {
 func recipients(addrs []string) []models.Recipientable {
 	out := make([]models.Recipientable, 0, len(addrs))
 	for _, a := range addrs {
-		e := models.NewEmailAddress()
-		e.SetOdataType(nil)
+		e := bare(models.NewEmailAddress())
 		e.SetAddress(ptr(a))
-		r := models.NewRecipient()
-		r.SetOdataType(nil)
+		r := bare(models.NewRecipient())
 		r.SetEmailAddress(e)
 		out = append(out, r)
 	}

@@ -49,9 +49,11 @@ const (
 var writeOperations = []WriteOperation{
 	{Name: "RevokeSignInSessions", Method: "POST", Path: "/users/{id}/revokeSignInSessions", Status: 200,
 		Permissions: []string{permRevokeSessions}, Note: "takes a few minutes; no effect on external (B2B) users"},
-	{Name: "SetAccountEnabled", Method: "PATCH", Path: "/users/{id}", Status: 204,
+	{Name: "DisableAccount", Method: "PATCH", Path: "/users/{id}", Status: 204,
 		Permissions: []string{permEnableDisable, permUserRead},
-		Note:        "for a user holding a privileged admin role the app also needs a higher-privileged Entra role"},
+		Note:        "accountEnabled false; for a user holding a privileged admin role the app also needs a higher-privileged Entra role"},
+	{Name: "EnableAccount", Method: "PATCH", Path: "/users/{id}", Status: 204,
+		Permissions: []string{permEnableDisable, permUserRead}, Note: "accountEnabled true, the undo of DisableAccount"},
 	{Name: "RequirePasswordChange", Method: "PATCH", Path: "/users/{id}", Status: 204,
 		Permissions: []string{permPasswordProfile}, Note: "the app must also hold the User Administrator Entra role (higher for admin targets)"},
 	{Name: "ConfirmCompromised", Method: "POST", Path: "/identityProtection/riskyUsers/confirmCompromised", Status: 204,

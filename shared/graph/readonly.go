@@ -22,7 +22,7 @@ func (ro readOnly) RoundTrip(req *http.Request) (*http.Response, error) {
 		return ro.next.RoundTrip(req)
 	case req.Method == http.MethodPost && strings.HasSuffix(req.URL.Path, "/$batch"):
 		if err := batchOfGets(req); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("graph reader refused a $batch: the collector identity is read-only: %w", err)
 		}
 		return ro.next.RoundTrip(req)
 	}
@@ -38,17 +38,17 @@ func batchOfGets(req *http.Request) error {
 	raw, err := io.ReadAll(req.Body)
 	req.Body.Close()
 	if err != nil {
-		return fmt.Errorf("graph reader: read $batch body: %w", err)
+		return fmt.Errorf("read body: %w", err)
 	}
 	req.Body = io.NopCloser(bytes.NewReader(raw))
 	plain := raw
 	if strings.EqualFold(req.Header.Get("Content-Encoding"), "gzip") {
 		zr, err := gzip.NewReader(bytes.NewReader(raw))
 		if err != nil {
-			return fmt.Errorf("graph reader: read $batch body: %w", err)
+			return fmt.Errorf("read body: %w", err)
 		}
 		if plain, err = io.ReadAll(zr); err != nil {
-			return fmt.Errorf("graph reader: read $batch body: %w", err)
+			return fmt.Errorf("read body: %w", err)
 		}
 	}
 	var batch struct {
@@ -58,11 +58,11 @@ func batchOfGets(req *http.Request) error {
 		} `json:"requests"`
 	}
 	if err := json.Unmarshal(plain, &batch); err != nil {
-		return fmt.Errorf("graph reader: $batch body is not JSON: %w", err)
+		return fmt.Errorf("body is not JSON: %w", err)
 	}
 	for _, r := range batch.Requests {
 		if !strings.EqualFold(r.Method, http.MethodGet) {
-			return fmt.Errorf("graph reader refused a $batch holding %s %s: the collector identity is read-only", r.Method, r.URL)
+			return fmt.Errorf("it holds %s %s", r.Method, r.URL)
 		}
 	}
 	return nil

@@ -46,7 +46,9 @@ func ResponderCredential(tenantID, clientID string, getenv func(string) string) 
 		}
 		cred, err = azidentity.NewClientAssertionCredential(tenantID, clientID, assertion, nil)
 	case getenv("AZURE_FEDERATED_TOKEN_FILE") != "":
-		cred, err = azidentity.NewWorkloadIdentityCredential(&azidentity.WorkloadIdentityCredentialOptions{TenantID: tenantID, ClientID: clientID})
+		cred, err = azidentity.NewWorkloadIdentityCredential(&azidentity.WorkloadIdentityCredentialOptions{
+			TenantID: tenantID, ClientID: clientID, TokenFilePath: getenv("AZURE_FEDERATED_TOKEN_FILE"),
+		})
 	case getenv("AZURE_CLIENT_SECRET") != "" || getenv("AZURE_CLIENT_CERTIFICATE_PATH") != "":
 		return nil, errors.New("RESPONDER_CLIENT_ID: the responder cannot use the collector's client secret or certificate; use a second managed identity or a federated app registration (see README)")
 	default:

@@ -54,8 +54,7 @@ func (w *Writer) CreateSubscription(ctx context.Context, r SubscriptionRequest) 
 	case len(r.ClientState) > maxClientState:
 		return Subscription{}, invalid(op, "clientState is longer than %d characters", maxClientState)
 	}
-	s := models.NewSubscription()
-	s.SetOdataType(nil)
+	s := bare(models.NewSubscription())
 	s.SetResource(ptr(r.Resource))
 	s.SetChangeType(ptr(r.ChangeType))
 	s.SetNotificationUrl(ptr(r.NotificationURL))
@@ -112,8 +111,7 @@ func (w *Writer) RenewSubscription(ctx context.Context, id string, expiration ti
 	if expiration.IsZero() {
 		return Subscription{}, invalid(op, "an expiration is required")
 	}
-	s := models.NewSubscription()
-	s.SetOdataType(nil)
+	s := bare(models.NewSubscription())
 	s.SetExpirationDateTime(ptr(expiration.UTC()))
 	got, err := w.sdk.Subscriptions().BySubscriptionId(id).Patch(ctx, s, nil)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/microsoft/kiota-abstractions-go/store"
 	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
 )
 
@@ -53,3 +54,19 @@ func required(op string, values ...string) error {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// bare clears the @odata.type an SDK model's constructor sets, for bodies
+// Graph documents without one. Clearing it normally would record a change to
+// nil, which kiota serialises as "odataType": null (the backing-store key,
+// not the JSON name); with initialisation marked incomplete the store keeps
+// no change record for it.
+func bare[M interface {
+	GetBackingStore() store.BackingStore
+	SetOdataType(*string)
+}](m M) M {
+	s := m.GetBackingStore()
+	s.SetInitializationCompleted(false)
+	m.SetOdataType(nil)
+	s.SetInitializationCompleted(true)
+	return m
+}
