@@ -1,6 +1,7 @@
 // Package graphsim simulates Microsoft Graph v1.0 for the endpoints the
-// posture collectors read and the product's typed writes use, so tests, benchmarks and demo mode can
-// point the real msgraph-sdk-go client at http://127.0.0.1:PORT/v1.0.
+// posture collectors read and the product's typed writes use, so tests,
+// benchmarks and demo mode can point the real msgraph-sdk-go client at
+// http://127.0.0.1:PORT/v1.0.
 //
 // It owns three things: the Tenant model (plain structs whose json tags are
 // Graph's property names, so small tenants can be written literally),
