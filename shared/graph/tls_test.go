@@ -98,3 +98,32 @@ func TestListSubscriptionsFollowsOnlyGraphsOwnNextLinks(t *testing.T) {
 	require.Equal(t, 2, page, "the foreign nextLink is not followed")
 	require.False(t, strings.Contains(err.Error(), "Bearer"))
 }
+
+func TestRevokeSignInSessionsReadsGraphsAnswer(t *testing.T) {
+	answer := ""
+	srv, _ := newTLSGraph(t, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(answer)) }) //nolint:errcheck
+	clients, err := NewClients(Options{Endpoint: srv.URL, Transport: srv.Client().Transport, Responder: Responder{ClientID: "responder"}})
+	require.NoError(t, err)
+	w, err := clients.Writer("t1")
+	require.NoError(t, err)
+	tests := []struct {
+		name, answer string
+		ok           bool
+	}{
+		{"true is success", `{"value":true}`, true},
+		{"false means nothing was revoked", `{"value":false}`, false},
+		{"an answer without value is taken as Graph's known-issue success", `{}`, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			answer = tc.answer
+			err := w.RevokeSignInSessions(context.Background(), "u1")
+			if tc.ok {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorContains(t, err, "Graph answered false")
+			require.False(t, Retryable(err))
+		})
+	}
+}
