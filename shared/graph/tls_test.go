@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/stretchr/testify/require"
@@ -126,4 +127,28 @@ func TestRevokeSignInSessionsReadsGraphsAnswer(t *testing.T) {
 			require.False(t, Retryable(err))
 		})
 	}
+}
+
+func TestRemediationWithoutLocationReturnsNone(t *testing.T) {
+	srv, _ := newTLSGraph(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusAccepted) })
+	clients, err := NewClients(Options{Endpoint: srv.URL, Transport: srv.Client().Transport, Responder: Responder{ClientID: "responder"}})
+	require.NoError(t, err)
+	w, err := clients.Writer("t1")
+	require.NoError(t, err)
+	loc, err := w.RemediateMessages(context.Background(), Remediation{DisplayName: "x", Severity: "low", Action: "moveToJunk",
+		Messages: []AnalyzedEmail{{NetworkMessageID: "n", RecipientEmailAddress: "r@contoso.test"}}})
+	require.NoError(t, err)
+	require.Empty(t, loc)
+}
+
+func TestNewClientsDefaults(t *testing.T) {
+	c, err := NewClients(Options{Endpoint: "https://graph.microsoft.com/"})
+	require.NoError(t, err)
+	require.Equal(t, 6, c.opts.MaxRetries)
+	require.Equal(t, 100*time.Second, c.opts.Timeout)
+	require.Equal(t, "https://graph.microsoft.com", c.opts.Endpoint)
+	c, err = NewClients(Options{Endpoint: "https://graph.microsoft.com", MaxRetries: 2, Timeout: time.Second})
+	require.NoError(t, err)
+	require.Equal(t, 2, c.opts.MaxRetries)
+	require.Equal(t, time.Second, c.opts.Timeout)
 }

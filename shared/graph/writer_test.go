@@ -484,3 +484,35 @@ func keys[V any](m map[string]V) []string {
 	}
 	return out
 }
+
+func TestUpdateAlertWithComment(t *testing.T) {
+	srv, tenant, w := newTestWriter(t)
+	alert := tenant.Alerts[1].ID
+	ctx := context.Background()
+	require.NoError(t, w.UpdateAlert(ctx, alert, AlertUpdate{Status: "inProgress", Comment: "taken"}))
+	var got []string
+	for _, wr := range srv.Writes() {
+		got = append(got, wr.Method+" "+strings.TrimPrefix(wr.Path, "/v1.0"))
+	}
+	require.Equal(t, []string{"PATCH /security/alerts_v2/" + alert, "POST /security/alerts_v2/" + alert + "/comments"}, got,
+		"the update, then the comment")
+
+	srv.ResetWrites()
+	require.NoError(t, w.UpdateAlert(ctx, alert, AlertUpdate{Comment: "only a comment"}))
+	require.Len(t, srv.Writes(), 1, "a comment alone sends no PATCH")
+	require.Equal(t, "POST", srv.Writes()[0].Method)
+
+	srv.ResetWrites()
+	srv.FailWrites("/security/alerts_v2", 1, graphsim.InsufficientPrivileges())
+	require.ErrorIs(t, w.UpdateAlert(ctx, alert, AlertUpdate{Status: "resolved", Comment: "done"}), ErrForbidden)
+	require.Len(t, srv.Writes(), 1, "a failed update posts no comment")
+}
+
+func TestSendMailSendsOnlyWhatIsGiven(t *testing.T) {
+	srv, tenant, w := newTestWriter(t)
+	require.NoError(t, w.SendMail(context.Background(), tenant.Users[0].ID, Mail{Subject: "s", HTML: "<p>x</p>", To: []string{"a@contoso.test"}}))
+	require.Equal(t, mustJSON(t, `{"Message":{"subject":"s","body":{"contentType":"html","content":"<p>x</p>"},
+		"toRecipients":[{"emailAddress":{"address":"a@contoso.test"}}]}}`), bodyOf(t, srv.Writes()[0].Body),
+		"no ccRecipients, attachments or saveToSentItems unless asked for")
+	require.True(t, srv.SentMail()[0].SaveToSentItems, "Graph's default keeps a copy")
+}
