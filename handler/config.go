@@ -48,6 +48,9 @@ type Config struct {
 	ServiceBusNamespace string
 	LocalScheduler      bool
 	ClientState         Secret
+	// ResponderClientID names the separate identity every Graph write uses
+	// (RESPONDER_CLIENT_ID); empty: writes are refused with that reason.
+	ResponderClientID string
 	// Hosted is true under the Functions host (FUNCTIONS_WORKER_RUNTIME or
 	// WEBSITE_INSTANCE_ID set):
 	// the host fires timers and delivers Service Bus messages itself.
@@ -60,7 +63,7 @@ var settings = []string{
 	"FUNCTIONS_CUSTOMHANDLER_PORT", "M365_TENANTS", "GRAPH_ENDPOINT", "GRAPH_AUTH", "DEMO",
 	"STORE", "STORE_PATH", "COSMOS_ENDPOINT", "COSMOS_DATABASE", "COSMOS_KEY", "QUEUE",
 	"ServiceBusConnection__fullyQualifiedNamespace", "LOCAL_SCHEDULER", "NOTIFICATION_CLIENT_STATE",
-	"FUNCTIONS_WORKER_RUNTIME", "WEBSITE_INSTANCE_ID", "GRAPH_APP_CLIENT_ID",
+	"FUNCTIONS_WORKER_RUNTIME", "WEBSITE_INSTANCE_ID", "GRAPH_APP_CLIENT_ID", "RESPONDER_CLIENT_ID",
 }
 
 const defaultGraphEndpoint = "https://graph.microsoft.com"
@@ -179,6 +182,11 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		bad("NOTIFICATION_CLIENT_STATE", "is longer than Graph's 128-character limit")
 	case c.ClientState == "" && !c.Demo:
 		bad("NOTIFICATION_CLIENT_STATE", "is required: Graph echoes it in every change notification and the webhook rejects items without it")
+	}
+
+	c.ResponderClientID = strings.ToLower(strings.TrimSpace(getenv("RESPONDER_CLIENT_ID")))
+	if c.ResponderClientID != "" && !tenantRE.MatchString(c.ResponderClientID) {
+		bad("RESPONDER_CLIENT_ID", "%q is not a client id (a GUID)", c.ResponderClientID)
 	}
 	return c, errors.Join(errs...)
 }

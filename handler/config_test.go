@@ -31,6 +31,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	require.Equal(t, "m365security", c.CosmosDatabase)
 	require.True(t, c.LocalScheduler)
 	require.False(t, c.Hosted)
+	require.Empty(t, c.ResponderClientID, "no responder unless configured: writes are refused")
 
 	c, err = loadConfig(env("M365_TENANTS", tenantA, "NOTIFICATION_CLIENT_STATE", "s3cret", "FUNCTIONS_WORKER_RUNTIME", "custom",
 		"ServiceBusConnection__fullyQualifiedNamespace", "sb.servicebus.windows.net"))
@@ -39,6 +40,10 @@ func TestLoadConfigDefaults(t *testing.T) {
 	require.Equal(t, "azure", c.GraphAuth)
 	require.Equal(t, "servicebus", c.Queue, "under the Functions host the queue is Service Bus")
 	require.True(t, c.Hosted)
+
+	c, err = loadConfig(env("DEMO", "1", "RESPONDER_CLIENT_ID", " AAAAAAAA-2222-4333-8444-555555555555 "))
+	require.NoError(t, err)
+	require.Equal(t, "aaaaaaaa-2222-4333-8444-555555555555", c.ResponderClientID)
 }
 
 func TestLoadConfigRejects(t *testing.T) {
@@ -69,6 +74,7 @@ func TestLoadConfigRejects(t *testing.T) {
 		{"a scheduler switch that is not on or off", []string{"LOCAL_SCHEDULER", "false"}, "LOCAL_SCHEDULER"},
 		{"no client state outside demo mode", []string{"NOTIFICATION_CLIENT_STATE", ""}, "NOTIFICATION_CLIENT_STATE"},
 		{"a client state over Graph's limit", []string{"NOTIFICATION_CLIENT_STATE", strings.Repeat("x", 129)}, "NOTIFICATION_CLIENT_STATE"},
+		{"a responder client id that is not a GUID", []string{"RESPONDER_CLIENT_ID", "responder-app"}, "RESPONDER_CLIENT_ID"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -147,7 +147,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	a.cfg = cfg
 
-	clients, err := graph.NewClients(graph.Options{Endpoint: cfg.GraphEndpoint, Credential: credentialFunc(cfg, getenv)})
+	clients, err := graph.NewClients(graph.Options{Endpoint: cfg.GraphEndpoint, Credential: credentialFunc(cfg, getenv),
+		Responder: responder(cfg, getenv)})
 	if err != nil {
 		return err
 	}
@@ -262,6 +263,18 @@ func credentialFunc(cfg Config, getenv func(string) string) func(string) (azcore
 	return func(tenantID string) (azcore.TokenCredential, error) {
 		return graph.TenantCredential(tenantID, getenv)
 	}
+}
+
+// responder configures the Graph write identity (RESPONDER_CLIENT_ID, see
+// graph.ResponderCredential); GRAPH_AUTH=none sends no token.
+func responder(cfg Config, getenv func(string) string) graph.Responder {
+	r := graph.Responder{ClientID: cfg.ResponderClientID}
+	if cfg.ResponderClientID != "" && cfg.GraphAuth != "none" {
+		r.Credential = func(tenantID string) (azcore.TokenCredential, error) {
+			return graph.ResponderCredential(tenantID, cfg.ResponderClientID, getenv)
+		}
+	}
+	return r
 }
 
 // collector adapts the Graph collectors to assess.Collector: the area's

@@ -13,9 +13,9 @@
 //
 //   az deployment group create -g RG -f infra/graph-permissions.bicep -p principalObjectId=<object id>
 //
-// Read-only, least privilege: exactly the permissions the collectors in
-// shared/collect use (README table "Microsoft Graph permissions";
-// infra/infra_test.go keeps the two lists equal).
+// Read-only, least privilege: exactly the permissions the collector catalogue
+// in shared/collect declares (collect.Catalogue(); README table "Microsoft
+// Graph permissions"; infra/infra_test.go keeps the three equal).
 
 extension microsoftGraphV1
 
@@ -41,22 +41,31 @@ var graphReadPermissions = [
   'LicenseAssignment.Read.All'
 ]
 
-// OPT-IN, NOT GRANTED. Write permissions the future responders will need.
-// Review each with the tenant's security owner before enabling; to opt in,
-// add the chosen values to graphReadPermissions above (and to the README
-// table) - nothing in this file grants them today.
-//
-//   'User.RevokeSessions.All'                                 POST /users/{id}/revokeSignInSessions
-//   'User.EnableDisableAccount.All'                           PATCH /users/{id} {"accountEnabled": false}
-//   'IdentityRiskyUser.ReadWrite.All'                         POST /identityProtection/riskyUsers/confirmCompromised, /dismiss
-//   'DeviceManagementManagedDevices.PrivilegedOperations.All' POST /deviceManagement/managedDevices/{id}/retire, /wipe, /remoteLock
-//   'SecurityAlert.ReadWrite.All'                             PATCH /security/alerts_v2/{id}
-//   'SecurityIncident.ReadWrite.All'                          PATCH /security/incidents/{id}
-//   'Mail.ReadWrite'                                          DELETE or move /users/{id}/messages/{id}
-//   'Mail.Send'                                               POST /users/{id}/sendMail (report mailer; scope it with Exchange RBAC for Applications)
-//
-// Future alert ingestion would also need the read-only 'SecurityAlert.Read.All'
-// (GET /security/alerts_v2) and 'SecurityIncident.Read.All' (GET /security/incidents).
+// NOT GRANTED HERE: the responder identity's permissions. Every Graph write
+// (response actions, subscriptions, sendMail) uses a separate identity,
+// RESPONDER_CLIENT_ID, so the collector identity above stays read-only. This
+// list is exactly what shared/graph declares for its write operations
+// (graph.WritePermissions(); infra/infra_test.go keeps the two equal and the
+// README table in step). Provisioning that second identity and granting these
+// to it is a later infra step; until then the handler refuses every write.
+// Notes: User-PasswordProfile.ReadWrite.All also needs the User Administrator
+// Entra role; Mail.Send should be scoped to the sender mailbox with Exchange
+// Online RBAC for Applications; the subscriptions need the read permission of
+// the subscribed resource (User.Read.All, Group.Read.All) on the responder,
+// because Graph lists and renews an app's subscriptions for that app only.
+var responderPermissions = [
+  'User.RevokeSessions.All'
+  'User.EnableDisableAccount.All'
+  'User.Read.All'
+  'User-PasswordProfile.ReadWrite.All'
+  'IdentityRiskyUser.ReadWrite.All'
+  'MailboxSettings.ReadWrite'
+  'SecurityAnalyzedMessage.ReadWrite.All'
+  'DeviceManagementManagedDevices.PrivilegedOperations.All'
+  'SecurityAlert.ReadWrite.All'
+  'Group.Read.All'
+  'Mail.Send'
+]
 
 // Microsoft Graph's own service principal, found by its well-known appId.
 resource graph 'Microsoft.Graph/servicePrincipals@v1.0' existing = {
@@ -72,3 +81,6 @@ resource grants 'Microsoft.Graph/appRoleAssignedTo@v1.0' = [for permission in gr
 }]
 
 output grantedPermissions array = graphReadPermissions
+
+@description('For the responder identity (RESPONDER_CLIENT_ID); not granted by this deployment.')
+output responderPermissionsToGrant array = responderPermissions

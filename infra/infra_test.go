@@ -20,6 +20,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"m365security/shared/collect"
+	"m365security/shared/graph"
 )
 
 // allowedAbsentSettings are the settings in handler/config.go's settings list
@@ -32,6 +35,7 @@ var allowedAbsentSettings = map[string]string{
 	"GRAPH_ENDPOINT":               "optional: set only when the graphEndpoint parameter is given (checked in TestFunctionAppSettings)",
 	"WEBSITE_INSTANCE_ID":          "set by the Azure Functions platform on every instance",
 	"GRAPH_APP_CLIENT_ID":          "optional: only for monitoring tenants other than the identity's home tenant (infra/README.md)",
+	"RESPONDER_CLIENT_ID":          "optional: the responder identity is not provisioned by infra yet (infra/README.md, Graph permissions); unset, Graph writes are refused",
 	"FUNCTIONS_WORKER_RUNTIME":     "Flex Consumption rejects it as an app setting; functionAppConfig.runtime name 'custom' replaces it (checked in TestFunctionAppSettings)",
 }
 
@@ -533,19 +537,22 @@ func TestRoleAssignmentsAreLeastPrivilege(t *testing.T) {
 	}
 }
 
-// readmePermissions parses the Graph permission table between the markers in
-// infra/README.md.
-func readmePermissions(t *testing.T) []string {
+// permissionTable parses the rows of the Markdown table between
+// <!-- name:begin --> and <!-- name:end --> in file: permission -> the rest
+// of the row (endpoints and notes).
+func permissionTable(t *testing.T, file, name string) map[string]string {
 	t.Helper()
-	readme := readFile(t, "infra/README.md")
-	m := regexp.MustCompile(`(?s)<!-- graph-permissions:begin -->(.*?)<!-- graph-permissions:end -->`).FindStringSubmatch(readme)
-	require.NotNil(t, m, "infra/README.md: Graph permission table markers missing")
-	var perms []string
-	for _, row := range regexp.MustCompile("(?m)^\\|\\s*`([^`]+)`\\s*\\|").FindAllStringSubmatch(m[1], -1) {
-		perms = append(perms, row[1])
+	text := readFile(t, file)
+	m := regexp.MustCompile(`(?s)<!-- ` + regexp.QuoteMeta(name) + `:begin -->(.*?)<!-- ` + regexp.QuoteMeta(name) + `:end -->`).FindStringSubmatch(text)
+	require.NotNil(t, m, "%s: table markers <!-- %s:begin/end --> missing", file, name)
+	rows := map[string]string{}
+	for _, row := range regexp.MustCompile("(?m)^\\|\\s*`([^`]+)`\\s*\\|(.*)$").FindAllStringSubmatch(m[1], -1) {
+		_, dup := rows[row[1]]
+		assert.False(t, dup, "%s: %s is listed twice in %s", file, row[1], name)
+		rows[row[1]] = row[2]
 	}
-	require.NotEmpty(t, perms, "infra/README.md: the Graph permission table has no rows")
-	return perms
+	require.NotEmpty(t, rows, "%s: the %s table has no rows", file, name)
+	return rows
 }
 
 func grantedPermissions(t *testing.T) []string {
@@ -556,59 +563,101 @@ func grantedPermissions(t *testing.T) []string {
 	matches(t, `(?m)^extension\s+microsoftGraphV1\b`, code, "%s: uses the Microsoft Graph Bicep extension", file)
 	matches(t, `'Microsoft\.Graph/appRoleAssignedTo@v1\.0'\s*=\s*\[for\s+\w+\s+in\s+graphReadPermissions\s*:`, code,
 		"%s: app role assignments must loop over graphReadPermissions", file)
-	// No permission-looking string outside that list is granted.
+	notMatches(t, `\[for\s+\w+\s+in\s+responderPermissions\b`, code, "%s: the responder's permissions are listed, not granted to the collector identity", file)
+	// No permission-looking string outside the two lists.
+	listed := append(append([]string{}, granted...), responderPermissions(t)...)
 	perm := regexp.MustCompile(`^[A-Z][A-Za-z]+(-[A-Za-z]+)?(\.[A-Za-z]+)+$`)
 	for _, q := range quoted.FindAllStringSubmatch(code, -1) {
 		if perm.MatchString(q[1]) {
-			assert.Contains(t, granted, q[1], "%s: %q appears outside graphReadPermissions", file, q[1])
+			assert.Contains(t, listed, q[1], "%s: %q appears outside graphReadPermissions and responderPermissions", file, q[1])
 		}
 	}
 	return granted
 }
 
-func TestGraphPermissionsReadmeMatchesBicep(t *testing.T) {
-	readme := readmePermissions(t)
-	granted := grantedPermissions(t)
-	sort.Strings(readme)
-	sort.Strings(granted)
-	assert.Equal(t, readme, granted, "infra/README.md table and infra/graph-permissions.bicep graphReadPermissions must list the same permissions")
+func responderPermissions(t *testing.T) []string {
+	t.Helper()
+	const file = "infra/graph-permissions.bicep"
+	return arrayVar(t, bicep(t, file), file, "responderPermissions")
+}
 
+// collectorPermissions are the read permissions the collector catalogue
+// declares, each replaced by the granted permission that covers it.
+func collectorPermissions(t *testing.T) map[string][]string {
+	t.Helper()
+	out := map[string][]string{} // permission -> paths
+	for _, s := range collect.Catalogue() {
+		p := s.Permission
+		if by, ok := coveredPermissions[p]; ok {
+			p = by
+		}
+		out[p] = append(out[p], s.Path)
+	}
+	require.NotEmpty(t, out, "collect.Catalogue() declares no permission: the check would prove nothing")
+	return out
+}
+
+// writePermissions are the responder's permissions with the write
+// operations that need each, as "METHOD path".
+func writePermissions(t *testing.T) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	for _, op := range graph.WriteOperations() {
+		for _, p := range op.Permissions {
+			out[p] = append(out[p], op.Method+" "+op.Path)
+		}
+	}
+	require.NotEmpty(t, out)
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestCollectorIdentityIsGrantedExactlyTheCataloguePermissions(t *testing.T) {
+	declared := collectorPermissions(t)
+	granted := grantedPermissions(t)
+	sort.Strings(granted)
+	assert.Equal(t, sortedKeys(declared), granted,
+		"infra/graph-permissions.bicep graphReadPermissions must be exactly the permissions collect.Catalogue() declares (least privilege)")
 	write := regexp.MustCompile(`ReadWrite|PrivilegedOperations|RevokeSessions|EnableDisableAccount|\.Send$|FullControl`)
 	for _, p := range granted {
-		notMatches(t, write, p, "infra/graph-permissions.bicep grants %s: write permissions are opt-in only", p)
+		notMatches(t, write, p, "infra/graph-permissions.bicep grants %s to the collector identity: writes belong to the responder", p)
 	}
-	// The responders' write permissions are documented, commented out.
-	raw := readFile(t, "infra/graph-permissions.bicep")
-	for _, p := range []string{"User.RevokeSessions.All", "DeviceManagementManagedDevices.PrivilegedOperations.All", "SecurityAlert.ReadWrite.All"} {
-		matches(t, `(?m)^//.*'`+regexp.QuoteMeta(p)+`'`, raw, "infra/graph-permissions.bicep: opt-in list should mention %s in a comment", p)
+	for _, file := range []string{"infra/README.md", "README.md"} {
+		rows := permissionTable(t, file, "collector-permissions")
+		assert.Equal(t, granted, sortedKeys(rows), "%s: the collector permission table must list collect.Catalogue()'s permissions", file)
+	}
+	// The detailed table names every Graph path each permission is for.
+	rows := permissionTable(t, "infra/README.md", "collector-permissions")
+	for p, paths := range declared {
+		for _, path := range paths {
+			assert.Contains(t, rows[p], path, "infra/README.md: the %s row should name %s", p, path)
+		}
 	}
 }
 
-func TestCollectorPermissionsAreGranted(t *testing.T) {
-	root := repoRoot(t)
-	files, err := filepath.Glob(filepath.Join(root, "shared", "collect", "*.go"))
-	require.NoError(t, err)
-	declared := map[string]string{}
-	token := regexp.MustCompile(`[A-Z][A-Za-z]+(?:-[A-Za-z]+)?(?:\.[A-Za-z]+)+`)
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		b, err := os.ReadFile(f)
-		require.NoError(t, err)
-		for _, m := range regexp.MustCompile(`Permission:\s*"([^"]+)"`).FindAllStringSubmatch(string(b), -1) {
-			for _, p := range token.FindAllString(m[1], -1) {
-				declared[p] = filepath.Base(f)
-			}
-		}
+func TestResponderPermissionsMatchTheWriteOperations(t *testing.T) {
+	declared := writePermissions(t)
+	assert.Equal(t, graph.WritePermissions(), sortedKeys(declared))
+	listed := responderPermissions(t)
+	sort.Strings(listed)
+	assert.Equal(t, graph.WritePermissions(), listed,
+		"infra/graph-permissions.bicep responderPermissions must be exactly graph.WritePermissions()")
+	for _, file := range []string{"infra/README.md", "README.md"} {
+		rows := permissionTable(t, file, "responder-permissions")
+		assert.Equal(t, listed, sortedKeys(rows), "%s: the responder permission table must list graph.WritePermissions()", file)
 	}
-	require.NotEmpty(t, declared, "shared/collect declares no Permission: the check would prove nothing")
-	granted := grantedPermissions(t)
-	for p, f := range declared {
-		if by, ok := coveredPermissions[p]; ok {
-			assert.Contains(t, granted, by, "shared/collect/%s needs %s, covered by %s, which is not granted", f, p, by)
-			continue
+	rows := permissionTable(t, "infra/README.md", "responder-permissions")
+	for p, ops := range declared {
+		for _, op := range ops {
+			assert.Contains(t, rows[p], "`"+op+"`", "infra/README.md: the %s row should name `%s`", p, op)
 		}
-		assert.Contains(t, granted, p, "shared/collect/%s needs %s: grant it in infra/graph-permissions.bicep and list it in infra/README.md", f, p)
 	}
 }

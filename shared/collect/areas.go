@@ -18,29 +18,29 @@ type Area struct {
 	// Timer is the functions/<Timer> folder whose schedule runs the area.
 	Timer   string
 	Sources []SourceInfo
-	collect func(context.Context, *graph.Client, *slog.Logger) posture.Collected
+	collect func(context.Context, *graph.Reader, *slog.Logger) posture.Collected
 }
 
 // Areas lists every collection area in display order (posture.Areas).
 func Areas() []Area {
 	return []Area{
 		{Name: posture.AreaIdentity, Timer: "CollectIdentity", Sources: infos(identitySources()),
-			collect: func(ctx context.Context, c *graph.Client, log *slog.Logger) posture.Collected {
+			collect: func(ctx context.Context, c *graph.Reader, log *slog.Logger) posture.Collected {
 				id, src := Identity(ctx, c, log)
 				return posture.Collected{Sources: src, Identity: id}
 			}},
 		{Name: posture.AreaDevices, Timer: "CollectDevices", Sources: infos(deviceSources()),
-			collect: func(ctx context.Context, c *graph.Client, log *slog.Logger) posture.Collected {
+			collect: func(ctx context.Context, c *graph.Reader, log *slog.Logger) posture.Collected {
 				d, src := Devices(ctx, c, log)
 				return posture.Collected{Sources: src, Devices: d}
 			}},
 		{Name: posture.AreaSecureScore, Timer: "CollectSecureScore", Sources: infos(secureScoreSources()),
-			collect: func(ctx context.Context, c *graph.Client, log *slog.Logger) posture.Collected {
+			collect: func(ctx context.Context, c *graph.Reader, log *slog.Logger) posture.Collected {
 				ss, src := SecureScore(ctx, c, log)
 				return posture.Collected{Sources: src, SecureScore: ss}
 			}},
 		{Name: posture.AreaBackup, Timer: "CollectBackup", Sources: infos(backupSources()),
-			collect: func(ctx context.Context, c *graph.Client, log *slog.Logger) posture.Collected {
+			collect: func(ctx context.Context, c *graph.Reader, log *slog.Logger) posture.Collected {
 				b, src := Backup(ctx, c, log)
 				return posture.Collected{Sources: src, Backup: b}
 			}},
@@ -58,7 +58,7 @@ func AreaNamed(name posture.Area) (Area, bool) {
 }
 
 // Collect reads the area from Graph.
-func (a Area) Collect(ctx context.Context, c *graph.Client, log *slog.Logger) posture.Collected {
+func (a Area) Collect(ctx context.Context, c *graph.Reader, log *slog.Logger) posture.Collected {
 	return a.collect(ctx, c, log)
 }
 

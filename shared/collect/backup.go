@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"strings"
 
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
@@ -25,7 +24,7 @@ type backupState struct {
 // Backup reads the Microsoft 365 Backup service status and its protection
 // policies. A tenant without Backup answers these with a 4xx; that is
 // recorded as notLicensed (or forbidden), not as a crash.
-func Backup(ctx context.Context, c *graph.Client, log *slog.Logger) (*posture.Backup, posture.Sources) {
+func Backup(ctx context.Context, c *graph.Reader, log *slog.Logger) (*posture.Backup, posture.Sources) {
 	var st backupState
 	srcs := run(ctx, c, collectorLog(log, posture.AreaBackup), backupSources(), &st)
 	return &posture.Backup{ServiceStatus: st.status, Policies: st.policies}, srcs
@@ -51,15 +50,14 @@ func backupSources() []source[backupState] {
 // missing, with codes that name neither; that is the tenant's licensing
 // state, not a failure of the collector.
 func notEnabled(err error) error {
-	var ge *graph.Error
-	if errors.As(err, &ge) && ge.Kind == nil && (ge.Status == http.StatusBadRequest || ge.Status == http.StatusNotFound) {
+	if errors.Is(err, graph.ErrBadRequest) || errors.Is(err, graph.ErrNotFound) {
 		return fmt.Errorf("microsoft 365 backup not enabled: %w: %w", graph.ErrNotLicensed, err)
 	}
 	return err
 }
 
 func fetchBackupService(ctx context.Context, r *reader, st *backupState) (int, error) {
-	root, err := r.c.SDK.Solutions().BackupRestore().Get(ctx, &solutions.BackupRestoreRequestBuilderGetRequestConfiguration{
+	root, err := r.c.SDK().Solutions().BackupRestore().Get(ctx, &solutions.BackupRestoreRequestBuilderGetRequestConfiguration{
 		QueryParameters: &solutions.BackupRestoreRequestBuilderGetQueryParameters{Select: []string{"serviceStatus"}},
 	})
 	r.sent(1, 1)
@@ -74,7 +72,7 @@ func fetchBackupService(ctx context.Context, r *reader, st *backupState) (int, e
 }
 
 func fetchBackupPolicies(ctx context.Context, r *reader, st *backupState) (int, error) {
-	b := r.c.SDK.Solutions().BackupRestore().ProtectionPolicies()
+	b := r.c.SDK().Solutions().BackupRestore().ProtectionPolicies()
 	out := []posture.ProtectionPolicy{}
 	err := listPages(ctx, r, "list backup protection policies",
 		func(ctx context.Context) (models.ProtectionPolicyBaseCollectionResponseable, error) {

@@ -160,10 +160,10 @@ func (b *batcher) failAll(calls []*batchCall, err error) {
 // default, which Graph accepts but which saves nothing on a few kilobytes of
 // GETs and has had retry bugs (kiota-http-go#183).
 func (b *batcher) send(ctx context.Context, calls []*batchCall) (msgraphcore.BatchResponse, error) {
-	adapter := b.r.c.SDK.GetAdapter()
+	adapter := b.r.c.SDK().GetAdapter()
 	req := msgraphcore.NewBatchRequest(adapter)
 	for i, call := range calls {
-		u, err := url.Parse(b.r.c.BaseURL + call.url)
+		u, err := url.Parse(b.r.c.BaseURL() + call.url)
 		if err != nil {
 			return nil, fmt.Errorf("%s: parse %s: %w", b.op, call.url, err)
 		}

@@ -119,11 +119,11 @@ func BenchmarkPaging(b *testing.B) {
 			return out, err
 		}},
 		{"msgraphcore PageIterator", func() ([]posture.User, error) {
-			first, err := c.SDK.Users().Get(ctx, userListConfig(false))
+			first, err := c.SDK().Users().Get(ctx, userListConfig(false))
 			if err != nil {
 				return nil, err
 			}
-			it, err := msgraphcore.NewPageIterator[models.Userable](first, c.SDK.GetAdapter(), models.CreateUserCollectionResponseFromDiscriminatorValue)
+			it, err := msgraphcore.NewPageIterator[models.Userable](first, c.SDK().GetAdapter(), models.CreateUserCollectionResponseFromDiscriminatorValue)
 			if err != nil {
 				return nil, err
 			}

@@ -40,7 +40,7 @@ type devicesState struct {
 // Devices reads Intune's managed devices and, for Windows devices, their
 // Defender protection state. Devices is nil in the result when the device
 // list could not be read.
-func Devices(ctx context.Context, c *graph.Client, log *slog.Logger) (*posture.Devices, posture.Sources) {
+func Devices(ctx context.Context, c *graph.Reader, log *slog.Logger) (*posture.Devices, posture.Sources) {
 	var st devicesState
 	srcs := run(ctx, c, collectorLog(log, posture.AreaDevices), deviceSources(), &st)
 	out := &posture.Devices{Devices: st.devices}
@@ -69,7 +69,7 @@ func deviceSources() []source[devicesState] {
 }
 
 func fetchDevices(ctx context.Context, r *reader, st *devicesState) (int, error) {
-	b := r.c.SDK.DeviceManagement().ManagedDevices()
+	b := r.c.SDK().DeviceManagement().ManagedDevices()
 	cfg := &devicemanagement.ManagedDevicesRequestBuilderGetRequestConfiguration{
 		QueryParameters: &devicemanagement.ManagedDevicesRequestBuilderGetQueryParameters{
 			Select: deviceSelect, Top: ptr(int32(intunePageSize)),

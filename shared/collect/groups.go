@@ -66,11 +66,11 @@ func fetchGroupMembers(ctx context.Context, r *reader, st *identityState) (int, 
 	for _, id := range ids {
 		m := &memberRead{group: posture.Group{ID: id, MemberIDs: []string{}}}
 		reads[id] = m
-		b.add("/groups/"+url.PathEscape(id)+"/transitiveMembers?$select=id&$top=999", m.handler(b, r.c.BaseURL))
+		b.add("/groups/"+url.PathEscape(id)+"/transitiveMembers?$select=id&$top=999", m.handler(b, r.c.BaseURL()))
 	}
 	var nameErr error
 	for chunk := range slices.Chunk(ids, nameLookupChunk) {
-		b.fill(groupNamesURL(chunk), namesHandler(b, r.c.BaseURL, reads, &nameErr))
+		b.fill(groupNamesURL(chunk), namesHandler(b, r.c.BaseURL(), reads, &nameErr))
 	}
 	// A batch that failed as a whole has handed its error to every call
 	// still waiting, so the per-group state below already says what is

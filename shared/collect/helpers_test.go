@@ -16,7 +16,7 @@ import (
 
 // newTestServer serves tenant from a graphsim on loopback and returns a real
 // msgraph-sdk-go client pointed at it.
-func newTestServer(t testing.TB, tenant *graphsim.Tenant, opts graphsim.Options) (*graphsim.Server, *graph.Client) {
+func newTestServer(t testing.TB, tenant *graphsim.Tenant, opts graphsim.Options) (*graphsim.Server, *graph.Reader) {
 	t.Helper()
 	srv := graphsim.NewServer(tenant, opts)
 	require.NoError(t, srv.Start())

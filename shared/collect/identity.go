@@ -87,7 +87,7 @@ type identityState struct {
 // members, and the directory settings the baseline checks. Every source is
 // reported in the returned Sources; the data of a source that failed is nil,
 // never empty.
-func Identity(ctx context.Context, c *graph.Client, log *slog.Logger) (*posture.Identity, posture.Sources) {
+func Identity(ctx context.Context, c *graph.Reader, log *slog.Logger) (*posture.Identity, posture.Sources) {
 	var st identityState
 	srcs := run(ctx, c, collectorLog(log, posture.AreaIdentity), identitySources(), &st)
 	return st.identity(srcs), srcs
@@ -244,10 +244,10 @@ func readUsers(ctx context.Context, r *reader, withSignIn bool) ([]posture.User,
 	pages := 0
 	err := listPages(ctx, r, op,
 		func(ctx context.Context) (models.UserCollectionResponseable, error) {
-			return r.c.SDK.Users().Get(ctx, cfg)
+			return r.c.SDK().Users().Get(ctx, cfg)
 		},
 		func(ctx context.Context, link string) (models.UserCollectionResponseable, error) {
-			return r.c.SDK.Users().WithUrl(link).Get(ctx, nil)
+			return r.c.SDK().Users().WithUrl(link).Get(ctx, nil)
 		},
 		func(p models.UserCollectionResponseable) error {
 			pages++
@@ -302,7 +302,7 @@ func fetchSignInActivity(_ context.Context, _ *reader, st *identityState) (int, 
 }
 
 func fetchRegistrations(ctx context.Context, r *reader, st *identityState) (int, error) {
-	b := r.c.SDK.Reports().AuthenticationMethods().UserRegistrationDetails()
+	b := r.c.SDK().Reports().AuthenticationMethods().UserRegistrationDetails()
 	cfg := &reports.AuthenticationMethodsUserRegistrationDetailsRequestBuilderGetRequestConfiguration{
 		QueryParameters: &reports.AuthenticationMethodsUserRegistrationDetailsRequestBuilderGetQueryParameters{
 			Select: registrationSelect, Top: ptr(int32(registrationPageSize)),
@@ -336,7 +336,7 @@ func fetchRegistrations(ctx context.Context, r *reader, st *identityState) (int,
 }
 
 func fetchSecurityDefaults(ctx context.Context, r *reader, st *identityState) (int, error) {
-	p, err := r.c.SDK.Policies().IdentitySecurityDefaultsEnforcementPolicy().Get(ctx,
+	p, err := r.c.SDK().Policies().IdentitySecurityDefaultsEnforcementPolicy().Get(ctx,
 		&policies.IdentitySecurityDefaultsEnforcementPolicyRequestBuilderGetRequestConfiguration{
 			QueryParameters: &policies.IdentitySecurityDefaultsEnforcementPolicyRequestBuilderGetQueryParameters{Select: []string{"isEnabled"}},
 		})
@@ -352,7 +352,7 @@ func fetchSecurityDefaults(ctx context.Context, r *reader, st *identityState) (i
 }
 
 func fetchPolicies(ctx context.Context, r *reader, st *identityState) (int, error) {
-	b := r.c.SDK.Identity().ConditionalAccess().Policies()
+	b := r.c.SDK().Identity().ConditionalAccess().Policies()
 	out := []posture.CAPolicy{}
 	err := listPages(ctx, r, "list conditional access policies",
 		func(ctx context.Context) (models.ConditionalAccessPolicyCollectionResponseable, error) {
@@ -429,7 +429,7 @@ func convertPolicy(p models.ConditionalAccessPolicyable) posture.CAPolicy {
 }
 
 func fetchNamedLocations(ctx context.Context, r *reader, st *identityState) (int, error) {
-	b := r.c.SDK.Identity().ConditionalAccess().NamedLocations()
+	b := r.c.SDK().Identity().ConditionalAccess().NamedLocations()
 	out := []posture.NamedLocation{}
 	err := listPages(ctx, r, "list named locations",
 		func(ctx context.Context) (models.NamedLocationCollectionResponseable, error) { return b.Get(ctx, nil) },
@@ -500,7 +500,7 @@ func isGroup(o models.DirectoryObjectable) bool {
 }
 
 func fetchAssignments(ctx context.Context, r *reader, st *identityState) (int, error) {
-	b := r.c.SDK.RoleManagement().Directory().RoleAssignments()
+	b := r.c.SDK().RoleManagement().Directory().RoleAssignments()
 	cfg := &rolemanagement.DirectoryRoleAssignmentsRequestBuilderGetRequestConfiguration{
 		QueryParameters: &rolemanagement.DirectoryRoleAssignmentsRequestBuilderGetQueryParameters{
 			Select: assignmentSelect, Expand: []string{"principal"},
@@ -528,7 +528,7 @@ func fetchAssignments(ctx context.Context, r *reader, st *identityState) (int, e
 }
 
 func fetchEligibility(ctx context.Context, r *reader, st *identityState) (int, error) {
-	b := r.c.SDK.RoleManagement().Directory().RoleEligibilitySchedules()
+	b := r.c.SDK().RoleManagement().Directory().RoleEligibilitySchedules()
 	cfg := &rolemanagement.DirectoryRoleEligibilitySchedulesRequestBuilderGetRequestConfiguration{
 		QueryParameters: &rolemanagement.DirectoryRoleEligibilitySchedulesRequestBuilderGetQueryParameters{
 			Select: assignmentSelect, Expand: []string{"principal"},
@@ -556,7 +556,7 @@ func fetchEligibility(ctx context.Context, r *reader, st *identityState) (int, e
 }
 
 func fetchDefinitions(ctx context.Context, r *reader, st *identityState) (int, error) {
-	b := r.c.SDK.RoleManagement().Directory().RoleDefinitions()
+	b := r.c.SDK().RoleManagement().Directory().RoleDefinitions()
 	cfg := &rolemanagement.DirectoryRoleDefinitionsRequestBuilderGetRequestConfiguration{
 		QueryParameters: &rolemanagement.DirectoryRoleDefinitionsRequestBuilderGetQueryParameters{Select: definitionSelect},
 	}
@@ -587,7 +587,7 @@ func fetchDefinitions(ctx context.Context, r *reader, st *identityState) (int, e
 }
 
 func fetchAuthorization(ctx context.Context, r *reader, st *identityState) (int, error) {
-	p, err := r.c.SDK.Policies().AuthorizationPolicy().Get(ctx, &policies.AuthorizationPolicyRequestBuilderGetRequestConfiguration{
+	p, err := r.c.SDK().Policies().AuthorizationPolicy().Get(ctx, &policies.AuthorizationPolicyRequestBuilderGetRequestConfiguration{
 		QueryParameters: &policies.AuthorizationPolicyRequestBuilderGetQueryParameters{Select: authorizationSel},
 	})
 	r.sent(1, 1)
@@ -613,7 +613,7 @@ func fetchAuthorization(ctx context.Context, r *reader, st *identityState) (int,
 }
 
 func fetchDomains(ctx context.Context, r *reader, st *identityState) (int, error) {
-	b := r.c.SDK.Domains()
+	b := r.c.SDK().Domains()
 	cfg := &domains.DomainsRequestBuilderGetRequestConfiguration{
 		QueryParameters: &domains.DomainsRequestBuilderGetQueryParameters{Select: domainSelect},
 	}
@@ -645,7 +645,7 @@ func fetchDomains(ctx context.Context, r *reader, st *identityState) (int, error
 }
 
 func fetchRiskyUsers(ctx context.Context, r *reader, st *identityState) (int, error) {
-	b := r.c.SDK.IdentityProtection().RiskyUsers()
+	b := r.c.SDK().IdentityProtection().RiskyUsers()
 	cfg := &identityprotection.RiskyUsersRequestBuilderGetRequestConfiguration{
 		QueryParameters: &identityprotection.RiskyUsersRequestBuilderGetQueryParameters{
 			Filter: ptr(riskyUserFilter), Select: riskyUserSelect, Top: ptr(int32(riskyUsersPageSize)),

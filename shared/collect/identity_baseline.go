@@ -66,7 +66,7 @@ func baselineSources() []source[identityState] {
 }
 
 func fetchAuthStrengths(ctx context.Context, r *reader, st *identityState) (int, error) {
-	b := r.c.SDK.Policies().AuthenticationStrengthPolicies()
+	b := r.c.SDK().Policies().AuthenticationStrengthPolicies()
 	out := []posture.AuthStrength{}
 	err := listPages(ctx, r, "list authentication strength policies",
 		func(ctx context.Context) (models.AuthenticationStrengthPolicyCollectionResponseable, error) {
@@ -97,7 +97,7 @@ func fetchAuthStrengths(ctx context.Context, r *reader, st *identityState) (int,
 // classifications of Microsoft Graph, Exchange Online and SharePoint Online.
 // A resource the tenant has no service principal for classifies nothing.
 func fetchPermissionClassifications(ctx context.Context, r *reader, st *identityState) (int, error) {
-	b := r.c.SDK.ServicePrincipals()
+	b := r.c.SDK().ServicePrincipals()
 	cfg := &serviceprincipals.ServicePrincipalsRequestBuilderGetRequestConfiguration{
 		QueryParameters: &serviceprincipals.ServicePrincipalsRequestBuilderGetQueryParameters{
 			Filter: ptr(consentResourceFilter()), Select: servicePrincipalSelect,
@@ -177,7 +177,7 @@ func privilegedRoleGroups(st *identityState) []string {
 // groups are read with the other referenced groups and expanded to their
 // members when the section is assembled.
 func fetchGroupEligibility(ctx context.Context, r *reader, st *identityState) (int, error) {
-	b := r.c.SDK.IdentityGovernance().PrivilegedAccess().Group().EligibilityScheduleInstances()
+	b := r.c.SDK().IdentityGovernance().PrivilegedAccess().Group().EligibilityScheduleInstances()
 	out := map[string][]eligiblePrincipal{}
 	n := 0
 	for _, gid := range privilegedRoleGroups(st) {
@@ -265,7 +265,7 @@ func (st *identityState) attachEligibility(groups []posture.Group) {
 }
 
 func fetchSubscribedSkus(ctx context.Context, r *reader, st *identityState) (int, error) {
-	b := r.c.SDK.SubscribedSkus()
+	b := r.c.SDK().SubscribedSkus()
 	cfg := &subscribedskus.SubscribedSkusRequestBuilderGetRequestConfiguration{
 		QueryParameters: &subscribedskus.SubscribedSkusRequestBuilderGetQueryParameters{Select: skuSelect},
 	}

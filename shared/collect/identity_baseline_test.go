@@ -205,7 +205,7 @@ func TestBaselineSourceFailuresMakeTheirControlsUnknown(t *testing.T) {
 
 // evaluateIdentity collects identity and evaluates the catalogue over it,
 // keyed by control id; "_sources" carries the sources as evidence.
-func evaluateIdentity(t *testing.T, c *graph.Client) map[string]controls.Result {
+func evaluateIdentity(t *testing.T, c *graph.Reader) map[string]controls.Result {
 	t.Helper()
 	id, srcs := Identity(context.Background(), c, discardLogger())
 	in := controls.NewInput(testNow, controls.DefaultTargets(),

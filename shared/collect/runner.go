@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -61,7 +62,7 @@ type source[S any] struct {
 // reader is the Graph access a fetch function gets: the tenant's client and
 // the request counters the runner reports.
 type reader struct {
-	c *graph.Client
+	c *graph.Reader
 	// requests counts Graph requests: plain requests and $batch items, the
 	// unit Graph throttles on. Retries the SDK middleware makes on its own
 	// (429/503/504 of plain requests) are invisible here and not counted.
@@ -79,7 +80,7 @@ func (r *reader) sent(requests, roundTrips int) {
 // order. Sources start when their prerequisites are done, at most
 // maxConcurrentSources at a time. Declarations must list a source after
 // everything it waits for; the consistency tests check that.
-func run[S any](ctx context.Context, c *graph.Client, log *slog.Logger, srcs []source[S], st *S) posture.Sources {
+func run[S any](ctx context.Context, c *graph.Reader, log *slog.Logger, srcs []source[S], st *S) posture.Sources {
 	index := make(map[string]int, len(srcs))
 	for i, s := range srcs {
 		index[s.Name] = i
@@ -121,7 +122,7 @@ func run[S any](ctx context.Context, c *graph.Client, log *slog.Logger, srcs []s
 }
 
 // runSource waits for the source's prerequisites, then reads it.
-func runSource[S any](ctx context.Context, c *graph.Client, log *slog.Logger, s source[S], st *S, sem chan struct{}, wait func(string) (posture.Source, bool)) posture.Source {
+func runSource[S any](ctx context.Context, c *graph.Reader, log *slog.Logger, s source[S], st *S, sem chan struct{}, wait func(string) (posture.Source, bool)) posture.Source {
 	res := posture.Source{Name: s.Name, Path: s.Path}
 	deps := make([]posture.Source, len(s.DependsOn))
 	known := make([]bool, len(s.DependsOn))
@@ -134,7 +135,7 @@ func runSource[S any](ctx context.Context, c *graph.Client, log *slog.Logger, s 
 	// A cancelled run reports what was not read as cancelled, not as
 	// skipped because of a prerequisite the cancellation cut short.
 	if err := ctx.Err(); err != nil {
-		res.Status, res.Reason = graph.Classify(fmt.Errorf("read %s: %w", s.Name, err))
+		res.Status, res.Reason = classify(fmt.Errorf("read %s: %w", s.Name, err))
 		logSource(ctx, log, res, 0)
 		return res
 	}
@@ -154,7 +155,7 @@ func runSource[S any](ctx context.Context, c *graph.Client, log *slog.Logger, s 
 	case sem <- struct{}{}:
 		defer func() { <-sem }()
 	case <-ctx.Done():
-		res.Status, res.Reason = graph.Classify(fmt.Errorf("wait for a free slot: %w", ctx.Err()))
+		res.Status, res.Reason = classify(fmt.Errorf("wait for a free slot: %w", ctx.Err()))
 		logSource(ctx, log, res, 0)
 		return res
 	}
@@ -163,7 +164,7 @@ func runSource[S any](ctx context.Context, c *graph.Client, log *slog.Logger, s 
 
 // readSource calls the fetch function, recovering a panic into a failed
 // source so one broken converter cannot take the whole collection down.
-func readSource[S any](ctx context.Context, c *graph.Client, log *slog.Logger, s source[S], st *S) (res posture.Source) {
+func readSource[S any](ctx context.Context, c *graph.Reader, log *slog.Logger, s source[S], st *S) (res posture.Source) {
 	r := &reader{c: c}
 	start := time.Now()
 	res = posture.Source{Name: s.Name, Path: s.Path}
@@ -184,8 +185,38 @@ func readSource[S any](ctx context.Context, c *graph.Client, log *slog.Logger, s
 		res.Status, res.Reason = posture.SourceOK, note.note
 		return res
 	}
-	res.Status, res.Reason = graph.Classify(err)
+	res.Status, res.Reason = classify(err)
+	// The catalogue knows which licence the source needs; say it, since
+	// Graph's wording rarely names the product to buy.
+	if res.Status == posture.SourceNotLicensed && s.Licence != "" {
+		res.Reason = "requires " + s.Licence + ": " + res.Reason
+	}
 	return res
+}
+
+// classify turns a collection error, classified in Graph's terms by
+// shared/graph, into a source status and a reason fit for reports: it names
+// the failure, never a token or a request body.
+func classify(err error) (posture.SourceStatus, string) {
+	var ge *graph.Error
+	switch {
+	case err == nil:
+		return posture.SourceOK, ""
+	case errors.Is(err, graph.ErrNotLicensed):
+		return posture.SourceNotLicensed, err.Error()
+	case errors.Is(err, graph.ErrForbidden):
+		return posture.SourceForbidden, err.Error()
+	case errors.Is(err, graph.ErrThrottled):
+		return posture.SourceThrottled, err.Error()
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return posture.SourceFailed, "cancelled: " + err.Error()
+	case errors.As(err, &ge) && (ge.Status == http.StatusServiceUnavailable || ge.Status == http.StatusGatewayTimeout):
+		// Graph answers an overloaded backend with 503/504 and Retry-After;
+		// still failing after the retries, that is throttling to the reader
+		// of collection health (posture.SourceThrottled: "429/503").
+		return posture.SourceThrottled, err.Error()
+	}
+	return posture.SourceFailed, err.Error()
 }
 
 // okWithNote is what a fetch returns when it read its source completely but

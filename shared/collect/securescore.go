@@ -25,7 +25,7 @@ type secureScoreState struct {
 // SecureScore reads every daily Secure Score Graph keeps (sorted newest
 // first here: Graph documents that order but the product does not rely on
 // it) and the control profiles that describe the improvement actions.
-func SecureScore(ctx context.Context, c *graph.Client, log *slog.Logger) (*posture.SecureScore, posture.Sources) {
+func SecureScore(ctx context.Context, c *graph.Reader, log *slog.Logger) (*posture.SecureScore, posture.Sources) {
 	var st secureScoreState
 	srcs := run(ctx, c, collectorLog(log, posture.AreaSecureScore), secureScoreSources(), &st)
 	return &posture.SecureScore{Scores: st.scores, Profiles: st.profiles}, srcs
@@ -50,7 +50,7 @@ func secureScoreSources() []source[secureScoreState] {
 }
 
 func fetchSecureScores(ctx context.Context, r *reader, st *secureScoreState) (int, error) {
-	b := r.c.SDK.Security().SecureScores()
+	b := r.c.SDK().Security().SecureScores()
 	cfg := &security.SecureScoresRequestBuilderGetRequestConfiguration{
 		QueryParameters: &security.SecureScoresRequestBuilderGetQueryParameters{Top: ptr(int32(securityPageSize))},
 	}
@@ -97,7 +97,7 @@ func convertScore(s models.SecureScoreable) posture.Score {
 }
 
 func fetchControlProfiles(ctx context.Context, r *reader, st *secureScoreState) (int, error) {
-	b := r.c.SDK.Security().SecureScoreControlProfiles()
+	b := r.c.SDK().Security().SecureScoreControlProfiles()
 	cfg := &security.SecureScoreControlProfilesRequestBuilderGetRequestConfiguration{
 		QueryParameters: &security.SecureScoreControlProfilesRequestBuilderGetQueryParameters{Top: ptr(int32(securityPageSize))},
 	}

@@ -1,6 +1,7 @@
-// Package graphsim simulates the read side of Microsoft Graph v1.0 for the
-// endpoints the posture collectors use, so tests, benchmarks and demo mode can
-// point the real msgraph-sdk-go client at http://127.0.0.1:PORT/v1.0.
+// Package graphsim simulates Microsoft Graph v1.0 for the endpoints the
+// posture collectors read and the product's typed writes use, so tests,
+// benchmarks and demo mode can point the real msgraph-sdk-go client at
+// http://127.0.0.1:PORT/v1.0.
 //
 // It owns three things: the Tenant model (plain structs whose json tags are
 // Graph's property names, so small tenants can be written literally),
@@ -33,6 +34,36 @@
 //	/identityGovernance/privilegedAccess/group/eligibilityScheduleInstances[/{id}]
 //	    ($expand=principal; $filter on groupId or principalId required, else 400; NotLicensedP2 without P2)
 //	POST /$batch
+//
+// # Writes (writes.go), recorded with method, path, body and status (Writes)
+//
+//	POST   /users/{id}/revokeSignInSessions                     200 {"value":true}
+//	PATCH  /users/{id}  (accountEnabled, passwordProfile)       204
+//	PATCH  /users/{id}/mailFolders/inbox/messageRules/{ruleId}  200 + the rule
+//	POST   /users/{id}/sendMail                                 202, kept as SentMail
+//	POST   /identityProtection/riskyUsers/confirmCompromised    204 (Entra ID P2)
+//	POST   /security/collaboration/analyzedEmails/remediate     202 + Location (MDO P2)
+//	POST   /deviceManagement/managedDevices/{id}/windowsDefenderScan|remoteLock|retire|wipe  204
+//	PATCH  /security/alerts_v2/{id} (status, classification, determination, assignedTo)  200 + alert
+//	POST   /security/alerts_v2/{id}/comments  (one alertComment object)  200 + comments
+//	POST   /subscriptions   validation POST to notificationUrl (and lifecycleNotificationUrl)
+//	                        first, as Graph makes; 201. Users and groups only, changeType
+//	                        updated/deleted, 45 to 41,760 minutes, 100 per app, https or loopback
+//	GET    /subscriptions[/{id}], PATCH /subscriptions/{id} 200, DELETE 204,
+//	POST   /subscriptions/{id}/reauthorize 204
+//
+// Unknown users, devices, alerts and subscriptions are 404s; bodies with
+// properties Graph does not let a client write are 400s; request bodies
+// over 4 MB are 413s. FailWrites and RefuseWrites inject faults (403, 429,
+// 503, ...) into writes only; FailNext and ForceError cover writes too. The
+// Tenant is not changed by a write (a disabled user still reads as
+// enabled): writes are recorded and answered, and only the simulator's own
+// state (subscriptions, sent mail, alert patches and comments) changes.
+// Message rules are not modelled: any rule id of a known mailbox exists.
+// Status codes and bodies follow the Graph docs cited in
+// shared/reference/response-facts.md; the wording of the simulator's error
+// messages for writes, the 413 and the remediation Location are
+// approximations.
 //
 // Page maxima: directory objects 999 with Graph's error (user-list docs and
 // the observed "Invalid page size specified" message); managed devices 1000
@@ -71,7 +102,7 @@
 //     requests to a path prefix, persistent errors per prefix, and licence
 //     gates with Graph's codes (see Fault and Licensing).
 //
-// Not reproduced: writes, delta queries, change notifications, $search,
+// Not reproduced: writes inside $batch, delta queries, change notifications, $search,
 // $orderby, $skip, ConsistencyLevel semantics (the header is ignored, as is
 // Authorization), sign-in logs, incidents, service principals' other navigations, Graph's real
 // throttling limits, and eventual consistency.

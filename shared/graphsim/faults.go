@@ -83,6 +83,9 @@ type Licensing struct {
 	WithoutP1 bool
 	// WithoutP2: /identityProtection/* answers NotLicensedP2.
 	WithoutP2 bool
+	// WithoutMDOP2: analyzedEmails/remediate (Defender for Office 365
+	// Plan 2) answers 403 naming the licence.
+	WithoutMDOP2 bool
 }
 
 // Options configures a Server. The zero value is a healthy, fully licensed
@@ -134,6 +137,7 @@ type queuedFault struct {
 	prefix string
 	left   int
 	fault  Fault
+	writes bool // applies to writes only (FailWrites, RefuseWrites)
 }
 
 // faults is the mutable fault-injection and logging state of a Server.
@@ -181,14 +185,25 @@ func hasPrefix(path, prefix string) bool {
 	return strings.HasPrefix(path, prefix)
 }
 
-// pick decides the fault for a request to path (without /v1.0), if any.
+// pick decides the fault for a read of path (without /v1.0), if any.
 // envelope is true for the $batch request itself.
 func (f *faults) pick(path string, envelope bool) *Fault {
+	return f.pickFor(path, envelope, false)
+}
+
+// pickWrite decides the fault for a write (write false: a GET of the
+// simulator's write-side state, such as /subscriptions). The throttling
+// rule covers reads only; queued and forced faults cover both.
+func (f *faults) pickWrite(path string, write bool) *Fault {
+	return f.pickFor(path, true, write)
+}
+
+func (f *faults) pickFor(path string, envelope, write bool) *Fault {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for i := range f.queued {
 		q := &f.queued[i]
-		if q.left > 0 && hasPrefix(path, q.prefix) {
+		if q.left > 0 && (!q.writes || write) && hasPrefix(path, q.prefix) {
 			q.left--
 			out := q.fault
 			if q.left == 0 {
@@ -198,7 +213,7 @@ func (f *faults) pick(path string, envelope bool) *Fault {
 		}
 	}
 	for _, q := range f.forced {
-		if hasPrefix(path, q.prefix) {
+		if (!q.writes || write) && hasPrefix(path, q.prefix) {
 			out := q.fault
 			return &out
 		}

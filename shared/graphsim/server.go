@@ -26,6 +26,7 @@ type Server struct {
 	ix     *index
 	// hook is where change notifications go (SetWebhook); nil: none.
 	hook atomic.Pointer[Webhook]
+	w    writeState
 
 	mu  sync.Mutex
 	lis net.Listener
@@ -94,6 +95,7 @@ func (s *Server) Close() error {
 type response struct {
 	status     int
 	retryAfter string
+	location   string
 	body       []byte
 }
 
@@ -124,6 +126,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var resp response
 	if r.URL.Path == "/v1.0/$batch" {
 		resp = s.serveBatch(r, base, reqID, clientID)
+	} else if isWrite(r.Method, r.URL.Path) {
+		resp = s.serveWrite(r, base, reqID, clientID)
 	} else {
 		resp = s.handle(r.Method, r.URL.Path, r.URL.RawQuery, base, reqID, clientID, "")
 	}
@@ -135,6 +139,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-cache")
 	if resp.retryAfter != "" {
 		h.Set("Retry-After", resp.retryAfter)
+	}
+	if resp.location != "" {
+		h.Set("Location", resp.location)
 	}
 	w.WriteHeader(resp.status)
 	w.Write(resp.body) //nolint:errcheck // the client went away.
