@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"reflect"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -110,19 +112,76 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
 	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return &httpError{http.StatusRequestEntityTooLarge, "payloadTooLarge", fmt.Sprintf("body exceeds %d bytes", maxJSONBody)}
-		}
-		if errors.Is(err, io.EOF) {
-			return badRequest("request body is empty")
-		}
-		return badRequest("request body is not valid JSON for this endpoint: %v", err)
+		return jsonDecodeError(err, maxJSONBody)
 	}
 	if dec.More() {
 		return badRequest("request body has data after the JSON object")
 	}
 	return nil
+}
+
+// jsonDecodeError words a decoding failure for the client: the field and
+// the JSON type it needs, never the Go types behind it.
+func jsonDecodeError(err error, limit int) *httpError {
+	var tooBig *http.MaxBytesError
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var tparse *time.ParseError
+	switch {
+	case errors.As(err, &tooBig):
+		return &httpError{http.StatusRequestEntityTooLarge, "payloadTooLarge", fmt.Sprintf("body exceeds %d bytes", limit)}
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return &httpError{http.StatusRequestTimeout, "requestTimeout", "the request body did not arrive in time"}
+	case errors.Is(err, io.EOF):
+		return &httpError{http.StatusBadRequest, "badRequest", "request body is empty"}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return &httpError{http.StatusBadRequest, "badRequest", "request body ends before its JSON is complete"}
+	case errors.As(err, &syntax):
+		return &httpError{http.StatusBadRequest, "badRequest", fmt.Sprintf("request body is not valid JSON at byte %d: %s",
+			syntax.Offset, strings.TrimPrefix(syntax.Error(), "json: "))}
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			return &httpError{http.StatusBadRequest, "badRequest", "request body must be " + jsonKind(typ.Type)}
+		}
+		return &httpError{http.StatusBadRequest, "badRequest", fmt.Sprintf("field %s must be %s", truncate(field, 80), jsonKind(typ.Type))}
+	case errors.As(err, &tparse) || strings.Contains(err.Error(), "Time.UnmarshalJSON"):
+		return &httpError{http.StatusBadRequest, "badRequest", "a time must be an RFC 3339 string such as 2026-01-31T09:00:00Z"}
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return &httpError{http.StatusBadRequest, "badRequest", "unknown field " +
+			truncate(strings.TrimPrefix(err.Error(), "json: unknown field "), 80)}
+	}
+	return &httpError{http.StatusBadRequest, "badRequest", "request body could not be read as JSON"}
+}
+
+// jsonKind names the JSON value a Go type is decoded from.
+func jsonKind(t reflect.Type) string {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil {
+		return "a JSON value"
+	}
+	if t == reflect.TypeFor[time.Time]() {
+		return "an RFC 3339 time string"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "a whole number in range"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a non-negative whole number in range"
+	case reflect.Float32, reflect.Float64:
+		return "a number in range"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return "a JSON value of another type"
 }
 
 // dateRange parses from/to (YYYY-MM-DD, to inclusive) into [from, to+1d).

@@ -41,6 +41,9 @@ type app struct {
 	parker  invoke.Parker
 	now     func() time.Time
 	tenants map[string]bool
+
+	// notificationSlots bounds concurrent webhook work (webhook.go).
+	notificationSlots notificationGate
 }
 
 // shutdownGrace bounds draining in-flight work on SIGINT/SIGTERM.
