@@ -1,6 +1,8 @@
 package controls
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -366,6 +368,10 @@ func TestExceptionValidation(t *testing.T) {
 		{"missing approver", func(e *Exception) { e.ApprovedBy = "" }, "approvedBy is required"},
 		{"expiry in the past", func(e *Exception) { e.ExpiresAt = now.Add(-time.Minute) }, "in the future"},
 		{"expiry beyond a year", func(e *Exception) { e.ExpiresAt = now.AddDate(2, 0, 0) }, "within 366 days"},
+		{"no expiry", func(e *Exception) { e.ExpiresAt = time.Time{} }, "expiresAt is required"},
+		{"a reason beyond 2000 bytes", func(e *Exception) { e.Reason = strings.Repeat("r", MaxReasonLength+1) }, "reason is longer than 2000"},
+		{"an approver beyond 256 bytes", func(e *Exception) { e.ApprovedBy = strings.Repeat("a", MaxApprovedByLength+1) }, "approvedBy is longer than 256"},
+		{"a scope of 101 ids", func(e *Exception) { e.Scope = Scope{Users: guids(51), Groups: guids(50)} }, "scope names 101 ids; at most 100"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -374,6 +380,85 @@ func TestExceptionValidation(t *testing.T) {
 			err := e.Validate(now)
 			require.Error(t, err)
 			require.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
+
+func guids(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("00000000-0000-4000-8000-%012d", i)
+	}
+	return out
+}
+
+func TestExceptionLimitsAdmitARealRiskAcceptance(t *testing.T) {
+	e := Exception{ControlID: "MS.AAD.1.1v1", Scope: Scope{Users: guids(60), Groups: guids(40)}, Reason: strings.Repeat("r", MaxReasonLength),
+		ApprovedBy: strings.Repeat("a", MaxApprovedByLength), ExpiresAt: now.Add(MaxExceptionLifetime)}
+	require.NoError(t, e.Validate(now), "every limit reached exactly is still valid")
+}
+
+func TestExceptionValidationIsBoundedWhateverTheScope(t *testing.T) {
+	tests := []struct {
+		name     string
+		ids      int
+		problems int    // problems reported
+		want     string // in the message
+	}{
+		{"five bad ids are each named", 5, 5, `scope id "bad-4"`},
+		{"a sixth bad id is counted, not named", 6, 6, "and 1 more scope ids are not object ids"},
+		{"a hundred bad ids name five and count the rest", 100, 6, "and 95 more scope ids"},
+		{"200k bad ids are refused as one problem without checking each", 200_000, 1, "scope names 200000 ids; at most 100"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ids := make([]string, tc.ids)
+			for i := range ids {
+				ids[i] = fmt.Sprintf("bad-%d", i)
+			}
+			e := Exception{ControlID: "MS.AAD.1.1v1", Scope: Scope{Users: ids}, Reason: "r", ApprovedBy: "a", ExpiresAt: now.Add(time.Hour)}
+			start := time.Now()
+			err := e.Validate(now)
+			require.Less(t, time.Since(start), time.Second)
+			var ve *ValidationError
+			require.ErrorAs(t, err, &ve)
+			require.Len(t, ve.Problems, tc.problems)
+			require.Contains(t, err.Error(), tc.want)
+			require.Less(t, len(err.Error()), 2048, "the message stays short")
+		})
+	}
+}
+
+func TestValidationErrorIsBuiltLinearly(t *testing.T) {
+	problems := func(n int) []string {
+		p := make([]string, n)
+		for i := range p {
+			p[i] = fmt.Sprintf("problem %d", i)
+		}
+		return p
+	}
+	tests := []struct {
+		name string
+		n    int
+		want string
+	}{
+		{"one problem is the message", 1, "problem 0"},
+		{"twenty problems are all spelled out", MaxReportedProblems, "problem 0; problem 1; problem 2; problem 3; problem 4; problem 5; problem 6; problem 7; problem 8; problem 9; " +
+			"problem 10; problem 11; problem 12; problem 13; problem 14; problem 15; problem 16; problem 17; problem 18; problem 19"},
+		{"beyond twenty the rest are counted", MaxReportedProblems + 1, "problem 18; problem 19; and 1 more problems"},
+		{"a hundred thousand problems are counted too", 100_000, "problem 19; and 99980 more problems"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := &ValidationError{Problems: problems(tc.n)}
+			if tc.n <= MaxReportedProblems {
+				require.Equal(t, tc.want, e.Error())
+			} else {
+				require.True(t, strings.HasSuffix(e.Error(), tc.want), e.Error())
+				require.Equal(t, MaxReportedProblems, strings.Count(e.Error(), "problem "))
+			}
+			allocs := testing.AllocsPerRun(3, func() { _ = e.Error() })
+			require.LessOrEqual(t, allocs, 4.0, "a constant number of allocations, not one per problem")
 		})
 	}
 }

@@ -3,6 +3,7 @@ package controls
 import (
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -86,28 +87,59 @@ func (e Exception) Covers(f posture.Finding) bool {
 
 var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
+// Limits of an exception: what a real risk acceptance needs (a few
+// break-glass accounts or service principals, or a group of them), so
+// every stored exception stays a few kilobytes and validating one is cheap.
+const (
+	// MaxScopeIDs bounds users and groups together; more people than this
+	// belong in a group.
+	MaxScopeIDs = 100
+	// MaxReasonLength and MaxApprovedByLength bound the free text, in bytes.
+	MaxReasonLength     = 2000
+	MaxApprovedByLength = 256
+)
+
+// maxScopeProblems bounds the bad scope ids reported one by one.
+const maxScopeProblems = 5
+
 // Validate checks a new exception against the catalogue and the clock.
+// Its work is bounded whatever the input: an oversize scope is refused as a
+// whole, without checking each id.
 func (e Exception) Validate(now time.Time) error {
 	var p []string
 	if _, ok := ByID(e.ControlID); !ok {
 		p = append(p, "controlId "+quote(e.ControlID)+" is not a control in the catalogue")
 	}
-	if len(e.Scope.Users)+len(e.Scope.Groups) == 0 {
+	switch n := len(e.Scope.Users) + len(e.Scope.Groups); {
+	case n == 0:
 		p = append(p, "scope must name at least one user or group id")
-	}
-	for _, id := range append(append([]string{}, e.Scope.Users...), e.Scope.Groups...) {
-		if !guidRE.MatchString(id) {
-			p = append(p, "scope id "+quote(id)+" is not an object id (GUID)")
+	case n > MaxScopeIDs:
+		p = append(p, "scope names "+strconv.Itoa(n)+" ids; at most "+strconv.Itoa(MaxScopeIDs)+" users and groups together (use a group for more)")
+	default:
+		bad := 0
+		for _, id := range slices.Concat(e.Scope.Users, e.Scope.Groups) {
+			if guidRE.MatchString(id) {
+				continue
+			}
+			if bad++; bad <= maxScopeProblems {
+				p = append(p, "scope id "+quote(id)+" is not an object id (GUID)")
+			}
+		}
+		if bad > maxScopeProblems {
+			p = append(p, "and "+strconv.Itoa(bad-maxScopeProblems)+" more scope ids are not object ids")
 		}
 	}
 	if strings.TrimSpace(e.Reason) == "" {
 		p = append(p, "reason is required")
 	}
-	if len(e.Reason) > 2000 {
-		p = append(p, "reason is longer than 2000 characters")
+	if len(e.Reason) > MaxReasonLength {
+		p = append(p, "reason is longer than "+strconv.Itoa(MaxReasonLength)+" characters")
 	}
 	if strings.TrimSpace(e.ApprovedBy) == "" {
 		p = append(p, "approvedBy is required")
+	}
+	if len(e.ApprovedBy) > MaxApprovedByLength {
+		p = append(p, "approvedBy is longer than "+strconv.Itoa(MaxApprovedByLength)+" characters")
 	}
 	switch {
 	case e.ExpiresAt.IsZero():
