@@ -3,6 +3,8 @@ package collect
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -108,4 +110,26 @@ func TestRetryDelay(t *testing.T) {
 		d := retryDelay(map[string]string{"Retry-After": at}, 1)
 		require.InDelta(t, 3*time.Second, d, float64(1500*time.Millisecond))
 	})
+}
+
+func TestSDKPagingDoesNotFollowANextLinkOffTheGraphHost(t *testing.T) {
+	var foreign atomic.Int32
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		foreign.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"value":[]}`))
+	}))
+	defer elsewhere.Close()
+	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"value":[{"id":"contoso.com","isVerified":true}],"@odata.nextLink":"` + elsewhere.URL + `/v1.0/domains?$skiptoken=x"}`))
+	}))
+	defer fake.Close()
+	clients, err := graph.NewClients(graph.Options{Endpoint: fake.URL})
+	require.NoError(t, err)
+	c, err := clients.For("11111111-2222-4333-8444-555555555555")
+	require.NoError(t, err)
+	_, err = fetchDomains(context.Background(), &reader{c: c}, &identityState{})
+	require.ErrorContains(t, err, "is not under "+fake.URL+"/v1.0")
+	require.Zero(t, foreign.Load(), "nothing, and so no token, was sent to the other host")
 }
