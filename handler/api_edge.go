@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"reflect"
 	"runtime/debug"
@@ -23,14 +26,26 @@ type apiError struct {
 	Message string `json:"message"`
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// writeJSON encodes v before writing anything, so a value that cannot be
+// encoded is answered 500 with the JSON error instead of a status with an
+// empty body; it returns that encoding error.
+func writeJSON(w http.ResponseWriter, status int, v any) error {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(true)
-	_ = enc.Encode(v)
+	err := enc.Encode(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		buf.Reset()
+		_ = enc.Encode(map[string]apiError{"error": {Code: "internalError", Message: "internal error: the response could not be encoded"}})
+		err = fmt.Errorf("encode response: %w", err)
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+	return err
 }
 
 func writeError(w http.ResponseWriter, status int, code, format string, args ...any) {
@@ -86,6 +101,36 @@ func (a *app) serve(function string, h apiHandler) http.Handler {
 		default:
 			log.Error("request failed", "method", r.Method, "path", r.URL.Path, "error", err.Error())
 			writeError(w, http.StatusInternalServerError, "internalError", "internal error; see the function log")
+		}
+	})
+}
+
+// contractErrors answers what mux has no route for, an unknown path (404)
+// or a known path with another method (405, with Allow), with the contract's
+// JSON error instead of ServeMux's plain text.
+func contractErrors(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, pattern := mux.Handler(r)
+		if pattern != "" {
+			// ServeHTTP, not h: only it sets the request's path values.
+			mux.ServeHTTP(w, r)
+			return
+		}
+		// Let the mux decide between 404 and 405; only the wording is ours.
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		path := truncate(r.URL.Path, 100)
+		switch rec.Code {
+		case http.StatusNotFound:
+			writeError(w, rec.Code, "notFound", "no route %s", path)
+		case http.StatusMethodNotAllowed:
+			allow := rec.Header().Get("Allow")
+			w.Header().Set("Allow", allow)
+			writeError(w, rec.Code, "methodNotAllowed", "%s is not allowed on %s; allowed: %s", truncate(r.Method, 20), path, allow)
+		default:
+			maps.Copy(w.Header(), rec.Header())
+			w.WriteHeader(rec.Code)
+			_, _ = w.Write(rec.Body.Bytes())
 		}
 	})
 }
@@ -184,6 +229,12 @@ func jsonKind(t reflect.Type) string {
 	return "a JSON value of another type"
 }
 
+// The dates a from or to may name.
+var (
+	minQueryDate = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxQueryDate = time.Date(2099, 12, 31, 0, 0, 0, 0, time.UTC)
+)
+
 // dateRange parses from/to (YYYY-MM-DD, to inclusive) into [from, to+1d).
 // Without them it defaults to the last defaultDays days.
 func dateRange(r *http.Request, now time.Time, defaultDays int) (time.Time, time.Time, error) {
@@ -196,6 +247,11 @@ func dateRange(r *http.Request, now time.Time, defaultDays int) (time.Time, time
 		t, err := time.Parse("2006-01-02", v)
 		if err != nil {
 			return t, badRequest("%s must be a date YYYY-MM-DD, got %q", name, truncate(v, 40))
+		}
+		// Outside these, a date is a mistake: 0001-01-01 would read as "not
+		// given" and 9999-12-31 overflows into year 10000 once made exclusive.
+		if t.Before(minQueryDate) || t.After(maxQueryDate) {
+			return t, badRequest("%s must be a date between %s and %s", name, minQueryDate.Format(time.DateOnly), maxQueryDate.Format(time.DateOnly))
 		}
 		return t, nil
 	}
