@@ -462,3 +462,57 @@ func TestValidationErrorIsBuiltLinearly(t *testing.T) {
 		})
 	}
 }
+
+func TestTargetsValidation(t *testing.T) {
+	require.NoError(t, DefaultTargets().Validate())
+	tests := []struct {
+		name string
+		mod  func(*Targets)
+		want string // "" when valid
+	}{
+		{"a ratio of 0 is valid", func(x *Targets) { x.MFACoverage = 0 }, ""},
+		{"a ratio of 1 is valid", func(x *Targets) { x.DeviceCompliance = 1 }, ""},
+		{"a negative ratio is refused", func(x *Targets) { x.AdminMFACoverage = -0.01 }, "adminMfaCoverage must be a ratio"},
+		{"a ratio above 1 is refused", func(x *Targets) { x.EndpointProtection = 1.01 }, "endpointProtectionCoverage must be a ratio"},
+		{"a drop of 0 points is valid", func(x *Targets) { x.SecureScoreMaxDrop = 0 }, ""},
+		{"a negative drop is refused", func(x *Targets) { x.SecureScoreMaxDrop = -1 }, "secureScoreMaxDropPoints must not be negative"},
+		{"a restore age of 1 day is valid", func(x *Targets) { x.RestoreTestMaxAgeDays = 1 }, ""},
+		{"a restore age of 3650 days is valid", func(x *Targets) { x.RestoreTestMaxAgeDays = 3650 }, ""},
+		{"a restore age of 0 days is refused", func(x *Targets) { x.RestoreTestMaxAgeDays = 0 }, "restoreTestMaxAgeDays must be between 1 and 3650"},
+		{"a restore age of 3651 days is refused", func(x *Targets) { x.RestoreTestMaxAgeDays = 3651 }, "restoreTestMaxAgeDays"},
+		{"a review of 1 hour is valid", func(x *Targets) { x.AlertReviewHours = 1 }, ""},
+		{"a review of 2160 hours is valid", func(x *Targets) { x.AlertReviewHours = 2160 }, ""},
+		{"a review of 0 hours is refused", func(x *Targets) { x.AlertReviewHours = 0 }, "alertReviewHours must be between 1 and 2160"},
+		{"a review of 2161 hours is refused", func(x *Targets) { x.AlertReviewHours = 2161 }, "alertReviewHours"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			x := DefaultTargets()
+			tc.mod(&x)
+			err := x.Validate()
+			if tc.want == "" {
+				require.NoError(t, err)
+				return
+			}
+			var ve *ValidationError
+			require.ErrorAs(t, err, &ve)
+			require.Len(t, ve.Problems, 1)
+			require.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
+
+func TestUnknownControlIDsAreQuotedShort(t *testing.T) {
+	tests := []struct {
+		name, id, want string
+	}{
+		{"an id of 80 bytes is quoted whole", strings.Repeat("x", 80), `"` + strings.Repeat("x", 80) + `" is not`},
+		{"an id of 81 bytes is cut at 80", strings.Repeat("x", 81), `"` + strings.Repeat("x", 80) + `..." is not`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := Exception{ControlID: tc.id, Scope: Scope{Users: []string{u1}}, Reason: "r", ApprovedBy: "a", ExpiresAt: now.Add(time.Hour)}
+			require.ErrorContains(t, e.Validate(now), tc.want)
+		})
+	}
+}
