@@ -369,6 +369,8 @@ func TestExceptionValidation(t *testing.T) {
 		{"expiry in the past", func(e *Exception) { e.ExpiresAt = now.Add(-time.Minute) }, "in the future"},
 		{"expiry beyond a year", func(e *Exception) { e.ExpiresAt = now.AddDate(2, 0, 0) }, "within 366 days"},
 		{"no expiry", func(e *Exception) { e.ExpiresAt = time.Time{} }, "expiresAt is required"},
+		{"an expiry of exactly now is refused", func(e *Exception) { e.ExpiresAt = now }, "in the future"},
+		{"an expiry a second beyond 366 days is refused", func(e *Exception) { e.ExpiresAt = now.Add(MaxExceptionLifetime + time.Second) }, "within 366 days"},
 		{"a reason beyond 2000 bytes", func(e *Exception) { e.Reason = strings.Repeat("r", MaxReasonLength+1) }, "reason is longer than 2000"},
 		{"an approver beyond 256 bytes", func(e *Exception) { e.ApprovedBy = strings.Repeat("a", MaxApprovedByLength+1) }, "approvedBy is longer than 256"},
 		{"a scope of 101 ids", func(e *Exception) { e.Scope = Scope{Users: guids(51), Groups: guids(50)} }, "scope names 101 ids; at most 100"},

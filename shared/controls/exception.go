@@ -110,12 +110,13 @@ func (e Exception) Validate(now time.Time) error {
 	if _, ok := ByID(e.ControlID); !ok {
 		p = append(p, "controlId "+quote(e.ControlID)+" is not a control in the catalogue")
 	}
-	switch n := len(e.Scope.Users) + len(e.Scope.Groups); {
-	case n == 0:
+	// if/else rather than a tagless switch: the mutation tool sees the
+	// coverage of if conditions only.
+	if n := len(e.Scope.Users) + len(e.Scope.Groups); n == 0 {
 		p = append(p, "scope must name at least one user or group id")
-	case n > MaxScopeIDs:
+	} else if n > MaxScopeIDs {
 		p = append(p, "scope names "+strconv.Itoa(n)+" ids; at most "+strconv.Itoa(MaxScopeIDs)+" users and groups together (use a group for more)")
-	default:
+	} else {
 		bad := 0
 		for _, id := range slices.Concat(e.Scope.Users, e.Scope.Groups) {
 			if guidRE.MatchString(id) {
@@ -141,12 +142,11 @@ func (e Exception) Validate(now time.Time) error {
 	if len(e.ApprovedBy) > MaxApprovedByLength {
 		p = append(p, "approvedBy is longer than "+strconv.Itoa(MaxApprovedByLength)+" characters")
 	}
-	switch {
-	case e.ExpiresAt.IsZero():
+	if e.ExpiresAt.IsZero() {
 		p = append(p, "expiresAt is required (RFC 3339)")
-	case !e.ExpiresAt.After(now):
+	} else if !e.ExpiresAt.After(now) {
 		p = append(p, "expiresAt must be in the future")
-	case e.ExpiresAt.Sub(now) > MaxExceptionLifetime:
+	} else if e.ExpiresAt.Sub(now) > MaxExceptionLifetime {
 		p = append(p, "expiresAt must be within 366 days: risk acceptances need review")
 	}
 	if len(p) > 0 {
