@@ -54,6 +54,7 @@ func fuzzRequest(t *testing.T, h http.Handler, req *http.Request, inputLen int, 
 // as run() serves it.
 func newFuzzApp(f *testing.F) (*recordingQueue, http.Handler) {
 	a, q := newTestApp(f)
+	q.countOnly = true
 	a.now = func() time.Time { return time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC) }
 	a.assess = assess.New(a.store, nil, a.now, a.log)
 	return q, contractErrors(newTestRouter(f, a).(*http.ServeMux))
