@@ -14,7 +14,7 @@ PKG_GOARCH ?= amd64
 COSMOS_TOOLS := test-tools/cosmosdb
 PORT ?= 7071
 
-.PHONY: run build package test test-tools bench bench-render bench-all lint clean
+.PHONY: run build package test test-tools fuzz bench bench-render bench-all lint clean
 
 run: build
 	@mkdir -p data
@@ -43,6 +43,23 @@ $(COSMOS_TOOLS)/node_modules/.package-lock.json: $(COSMOS_TOOLS)/package.json $(
 
 test: test-tools lint
 	$(GO) test -count=1 -timeout 20m ./...
+	@$(MAKE) --no-print-directory fuzz
+
+# fuzz runs each fuzz target for FUZZTIME from its committed seed corpus
+# (testdata/fuzz/<target>): the HTTP edge's from one instrumented test
+# binary (one link, not one per target), then the invocation envelope's.
+# A failing input is written beside the seeds; commit it with the fix.
+FUZZTIME ?= 4s
+FUZZ_HANDLER := FuzzNotifications FuzzLifecycleNotifications FuzzExceptionsBody FuzzTargetsBody FuzzQueryParameters
+fuzz:
+	@mkdir -p bin
+	$(GO) test -c -fuzz=. -o bin/handler.fuzz ./handler
+	cd handler && for t in $(FUZZ_HANDLER); do \
+	  echo "fuzz $$t for $(FUZZTIME)"; \
+	  ../bin/handler.fuzz -test.run='^$$' -test.fuzz="^$$t$$" -test.fuzztime=$(FUZZTIME) -test.parallel=2 \
+	    -test.fuzzcachedir="$$($(GO) env GOCACHE)/fuzz/m365security/handler" || exit 1; \
+	done
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRequest$$' -fuzztime $(FUZZTIME) -parallel 2 ./handler/invoke
 
 # bench runs the tables of bench/benchmarks.json, one test process per row,
 # and writes bench/RESULTS.md, bench/results.json and README.md's

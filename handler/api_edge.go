@@ -6,7 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"reflect"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -23,14 +27,26 @@ type apiError struct {
 	Message string `json:"message"`
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// writeJSON encodes v before writing anything, so a value that cannot be
+// encoded is answered 500 with the JSON error instead of a status with an
+// empty body; it returns that encoding error.
+func writeJSON(w http.ResponseWriter, status int, v any) error {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(true)
-	_ = enc.Encode(v)
+	err := enc.Encode(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		buf.Reset()
+		_ = enc.Encode(map[string]apiError{"error": {Code: "internalError", Message: "internal error: the response could not be encoded"}})
+		err = fmt.Errorf("encode response: %w", err)
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+	return err
 }
 
 func writeError(w http.ResponseWriter, status int, code, format string, args ...any) {
@@ -94,6 +110,36 @@ func (a *app) serve(function string, h apiHandler) http.Handler {
 	})
 }
 
+// contractErrors answers what mux has no route for, an unknown path (404)
+// or a known path with another method (405, with Allow), with the contract's
+// JSON error instead of ServeMux's plain text.
+func contractErrors(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, pattern := mux.Handler(r)
+		if pattern != "" {
+			// ServeHTTP, not h: only it sets the request's path values.
+			mux.ServeHTTP(w, r)
+			return
+		}
+		// Let the mux decide between 404 and 405; only the wording is ours.
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		path := truncate(r.URL.Path, 100)
+		switch rec.Code {
+		case http.StatusNotFound:
+			writeError(w, rec.Code, "notFound", "no route %s", path)
+		case http.StatusMethodNotAllowed:
+			allow := rec.Header().Get("Allow")
+			w.Header().Set("Allow", allow)
+			writeError(w, rec.Code, "methodNotAllowed", "%s is not allowed on %s; allowed: %s", truncate(r.Method, 20), path, allow)
+		default:
+			maps.Copy(w.Header(), rec.Header())
+			w.WriteHeader(rec.Code)
+			_, _ = w.Write(rec.Body.Bytes())
+		}
+	})
+}
+
 // tenant reads and checks ?tenant=: missing is 400, not monitored is 404.
 func (a *app) tenant(r *http.Request) (string, error) {
 	t := strings.ToLower(strings.TrimSpace(r.URL.Query().Get("tenant")))
@@ -116,14 +162,7 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
 	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return &httpError{http.StatusRequestEntityTooLarge, "payloadTooLarge", fmt.Sprintf("body exceeds %d bytes", maxJSONBody)}
-		}
-		if errors.Is(err, io.EOF) {
-			return badRequest("request body is empty")
-		}
-		return badRequest("request body is not valid JSON for this endpoint: %v", err)
+		return jsonDecodeError(err, maxJSONBody)
 	}
 	if dec.More() {
 		return badRequest("request body has data after the JSON object")
@@ -137,10 +176,80 @@ func strictJSON(raw []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return badRequest("request body is not valid JSON for this endpoint: %v", err)
+		return jsonDecodeError(err, maxJSONBody)
 	}
 	return nil
 }
+
+// jsonDecodeError words a decoding failure for the client: the field and
+// the JSON type it needs, never the Go types behind it.
+func jsonDecodeError(err error, limit int) *httpError {
+	var tooBig *http.MaxBytesError
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var tparse *time.ParseError
+	switch {
+	case errors.As(err, &tooBig):
+		return &httpError{http.StatusRequestEntityTooLarge, "payloadTooLarge", fmt.Sprintf("body exceeds %d bytes", limit)}
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return &httpError{http.StatusRequestTimeout, "requestTimeout", "the request body did not arrive in time"}
+	case errors.Is(err, io.EOF):
+		return &httpError{http.StatusBadRequest, "badRequest", "request body is empty"}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return &httpError{http.StatusBadRequest, "badRequest", "request body ends before its JSON is complete"}
+	case errors.As(err, &syntax):
+		return &httpError{http.StatusBadRequest, "badRequest", fmt.Sprintf("request body is not valid JSON at byte %d: %s",
+			syntax.Offset, strings.TrimPrefix(syntax.Error(), "json: "))}
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			return &httpError{http.StatusBadRequest, "badRequest", "request body must be " + jsonKind(typ.Type)}
+		}
+		return &httpError{http.StatusBadRequest, "badRequest", fmt.Sprintf("field %s must be %s", truncate(field, 80), jsonKind(typ.Type))}
+	case errors.As(err, &tparse) || strings.Contains(err.Error(), "Time.UnmarshalJSON"):
+		return &httpError{http.StatusBadRequest, "badRequest", "a time must be an RFC 3339 string such as 2026-01-31T09:00:00Z"}
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return &httpError{http.StatusBadRequest, "badRequest", "unknown field " +
+			truncate(strings.TrimPrefix(err.Error(), "json: unknown field "), 80)}
+	}
+	return &httpError{http.StatusBadRequest, "badRequest", "request body could not be read as JSON"}
+}
+
+// jsonKind names the JSON value a Go type is decoded from.
+func jsonKind(t reflect.Type) string {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil {
+		return "a JSON value"
+	}
+	if t == reflect.TypeFor[time.Time]() {
+		return "an RFC 3339 time string"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "a whole number in range"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a non-negative whole number in range"
+	case reflect.Float32, reflect.Float64:
+		return "a number in range"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return "a JSON value of another type"
+}
+
+// The dates a from or to may name.
+var (
+	minQueryDate = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxQueryDate = time.Date(2099, 12, 31, 0, 0, 0, 0, time.UTC)
+)
 
 // dateRange parses from/to (YYYY-MM-DD, to inclusive) into [from, to+1d).
 // Without them it defaults to the last defaultDays days.
@@ -154,6 +263,11 @@ func dateRange(r *http.Request, now time.Time, defaultDays int) (time.Time, time
 		t, err := time.Parse("2006-01-02", v)
 		if err != nil {
 			return t, badRequest("%s must be a date YYYY-MM-DD, got %q", name, truncate(v, 40))
+		}
+		// Outside these, a date is a mistake: 0001-01-01 would read as "not
+		// given" and 9999-12-31 overflows into year 10000 once made exclusive.
+		if t.Before(minQueryDate) || t.After(maxQueryDate) {
+			return t, badRequest("%s must be a date between %s and %s", name, minQueryDate.Format(time.DateOnly), maxQueryDate.Format(time.DateOnly))
 		}
 		return t, nil
 	}

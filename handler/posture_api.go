@@ -178,6 +178,10 @@ func (a *app) exceptions(w http.ResponseWriter, r *http.Request) error {
 		if err := decodeBody(w, r, &in); err != nil {
 			return err
 		}
+		// A client that has left gets no work done on its behalf.
+		if err := r.Context().Err(); err != nil {
+			return err
+		}
 		e, err := a.assess.AddException(r.Context(), t, controls.Exception{ControlID: in.ControlID, Scope: in.Scope,
 			Reason: in.Reason, ApprovedBy: in.ApprovedBy, ExpiresAt: in.ExpiresAt})
 		if err != nil {

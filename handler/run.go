@@ -45,6 +45,9 @@ type app struct {
 	parker  invoke.Parker
 	now     func() time.Time
 	tenants map[string]bool
+
+	// notificationSlots bounds concurrent webhook work (webhook.go).
+	notificationSlots notificationGate
 }
 
 // shutdownGrace bounds draining in-flight work on SIGINT/SIGTERM.
@@ -170,7 +173,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: contractErrors(mux), ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	base := "http://" + ln.Addr().String()
@@ -202,15 +205,37 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	log.Info("shutting down: draining in-flight work")
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		log.Error("http drain incomplete", "error", err.Error())
-	}
-	if sched != nil {
-		sched.stop(sctx)
-	}
+	drain(log, srv, sched, httpDrainGrace, schedulerDrainGrace)
 	return nil
+}
+
+// Shutdown budgets, one each: API and webhook requests are short, a timer
+// invocation is a whole collection. The queue and store then close within
+// shutdownGrace.
+const (
+	httpDrainGrace      = 10 * time.Second
+	schedulerDrainGrace = 30 * time.Second
+)
+
+// drain stops the HTTP server and the scheduler side by side, each within
+// its own budget, so a slow HTTP drain cannot use up the time running timer
+// invocations need (they do not go through the server).
+func drain(log *slog.Logger, srv *http.Server, sched *scheduler, httpGrace, schedGrace time.Duration) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ctx, cancel := context.WithTimeout(context.Background(), httpGrace)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			log.Error("http drain incomplete", "error", err.Error())
+		}
+	}()
+	if sched != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), schedGrace)
+		defer cancel()
+		sched.stop(ctx)
+	}
+	<-done
 }
 
 // demoSeed fixes the demo organisation so every newcomer sees the same one.

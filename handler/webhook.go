@@ -4,10 +4,13 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"m365security/handler/invoke"
@@ -23,6 +26,23 @@ const notificationsQueue = "notifications"
 // maxNotificationBody bounds a notification POST; Graph batches stay far
 // below it.
 const maxNotificationBody = 1 << 20
+
+// maxNotificationItems bounds the items of one POST. Graph batches a few
+// hundred at most; a body of ~350k empty items must not become as many
+// decoded items.
+const maxNotificationItems = 1000
+
+// Concurrent notification work is bounded: a POST waits up to
+// notificationSlotWait for one of maxConcurrentNotifications slots, then is
+// answered 503 with Retry-After, which Graph retries. Each slot holds at
+// most one item being decoded and maxNotificationItems queue messages.
+const (
+	maxConcurrentNotifications = 8
+	notificationSlotWait       = time.Second
+	// notificationReadTimeout bounds reading the body once a slot is
+	// held; Graph itself gives up after 3 seconds.
+	notificationReadTimeout = 2 * time.Second
+)
 
 // notificationItem is one element of Graph's changeNotificationCollection.
 type notificationItem struct {
@@ -62,23 +82,19 @@ func (a *app) receiveNotifications(w http.ResponseWriter, r *http.Request, kind 
 	if a.cfg.ClientState == "" {
 		return &httpError{http.StatusServiceUnavailable, "notConfigured", "NOTIFICATION_CLIENT_STATE is not set"}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxNotificationBody))
+	release, err := a.notificationSlots.acquire(r.Context())
 	if err != nil {
-		return &httpError{http.StatusRequestEntityTooLarge, "payloadTooLarge", fmt.Sprintf("notification body exceeds %d bytes", maxNotificationBody)}
+		w.Header().Set("Retry-After", "1")
+		return err
 	}
-	var coll struct {
-		Value []notificationItem `json:"value"`
-	}
-	if err := json.Unmarshal(body, &coll); err != nil {
-		return badRequest("body is not a Graph change notification collection: %v", err)
-	}
-	if len(coll.Value) == 0 {
-		return badRequest("notification collection has no items")
-	}
+	defer release()
+	// A client trickling its body must not hold a slot for long.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(notificationReadTimeout))
+	items := newNotificationStream(http.MaxBytesReader(w, r.Body, maxNotificationBody), maxNotificationItems)
 	now := a.now().UTC()
 	var msgs []queue.Message
 	badState, badTenant := 0, 0
-	for _, it := range coll.Value {
+	for it := range items.all() {
 		if subtle.ConstantTimeCompare([]byte(it.ClientState), []byte(a.cfg.ClientState.Reveal())) != 1 {
 			badState++
 			continue
@@ -94,6 +110,12 @@ func (a *app) receiveNotifications(w http.ResponseWriter, r *http.Request, kind 
 			return fmt.Errorf("encode change message: %w", err)
 		}
 		msgs = append(msgs, queue.Message{ID: changes.DedupeKey(kind, n), Body: b, ContentType: "application/json", Subject: kind})
+	}
+	if err := items.err(); err != nil {
+		return err
+	}
+	if items.count() == 0 {
+		return badRequest("notification collection has no items")
 	}
 	log := a.log.With("function", "notifications", "kind", kind)
 	if badState+badTenant > 0 {
@@ -114,6 +136,161 @@ func (a *app) receiveNotifications(w http.ResponseWriter, r *http.Request, kind 
 	writeJSON(w, http.StatusAccepted, map[string]int{"accepted": len(msgs), "rejected": badState + badTenant})
 	return nil
 }
+
+// notificationGate bounds concurrent notification work. The zero value uses
+// the package limits; size and wait override them (tests).
+type notificationGate struct {
+	size  int
+	wait  time.Duration
+	once  sync.Once
+	slots chan struct{}
+}
+
+// acquire takes a slot, waiting up to the gate's wait; release gives it back.
+func (g *notificationGate) acquire(ctx context.Context) (release func(), err error) {
+	g.once.Do(func() {
+		if g.size <= 0 {
+			g.size = maxConcurrentNotifications
+		}
+		if g.wait <= 0 {
+			g.wait = notificationSlotWait
+		}
+		g.slots = make(chan struct{}, g.size)
+	})
+	release = func() { <-g.slots }
+	select {
+	case g.slots <- struct{}{}:
+		return release, nil
+	default:
+	}
+	t := time.NewTimer(g.wait)
+	defer t.Stop()
+	select {
+	case g.slots <- struct{}{}:
+		return release, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-t.C:
+		return nil, &httpError{http.StatusServiceUnavailable, "busy", "too many notification deliveries at once; retry later"}
+	}
+}
+
+// notificationStream decodes a changeNotificationCollection one item at a
+// time, so memory follows one item rather than the body, and refuses the
+// body as soon as it holds more than limit items, without reading the rest.
+// Members other than value (validationTokens) are skipped.
+type notificationStream struct {
+	dec   *json.Decoder
+	limit int
+	n     int
+	fail  error
+	// opened is set once the collection's '{' is read: an end of input
+	// after it is a truncated body, not an empty one.
+	opened bool
+}
+
+func newNotificationStream(r io.Reader, limit int) *notificationStream {
+	return &notificationStream{dec: json.NewDecoder(r), limit: limit}
+}
+
+// all yields the items in order; after it ends, err says whether the body
+// was read to its end.
+func (s *notificationStream) all() iter.Seq[notificationItem] {
+	return func(yield func(notificationItem) bool) {
+		s.fail = s.each(yield)
+	}
+}
+
+func (s *notificationStream) each(yield func(notificationItem) bool) error {
+	const notCollection = "body must be a JSON object with a value array of notifications"
+	if err := s.delim('{'); err != nil {
+		return orBadRequest(err, notCollection)
+	}
+	s.opened = true
+	for s.dec.More() {
+		tok, err := s.dec.Token()
+		if err != nil {
+			return s.decodeError(err)
+		}
+		if tok != "value" {
+			var skip json.RawMessage
+			if err := s.dec.Decode(&skip); err != nil {
+				return s.decodeError(err)
+			}
+			continue
+		}
+		if err := s.delim('['); err != nil {
+			return orBadRequest(err, "value must be an array of notifications")
+		}
+		for s.dec.More() {
+			if s.n == s.limit {
+				return &httpError{http.StatusRequestEntityTooLarge, "payloadTooLarge",
+					fmt.Sprintf("a notification collection may hold at most %d items", s.limit)}
+			}
+			var it notificationItem
+			if err := s.dec.Decode(&it); err != nil {
+				return s.decodeError(err)
+			}
+			s.n++
+			if !yield(it) {
+				return nil
+			}
+		}
+		if err := s.delim(']'); err != nil {
+			return s.decodeError(err)
+		}
+	}
+	if err := s.delim('}'); err != nil {
+		return s.decodeError(err)
+	}
+	if _, err := s.dec.Token(); !errors.Is(err, io.EOF) {
+		return badRequest("body has data after the notification collection")
+	}
+	return nil
+}
+
+// errWrongToken marks a well-formed token that is not the one expected.
+var errWrongToken = errors.New("unexpected JSON token")
+
+// delim reads the next token and requires it to be d.
+func (s *notificationStream) delim(d json.Delim) error {
+	tok, err := s.dec.Token()
+	if err != nil {
+		return s.decodeError(err)
+	}
+	if tok != d {
+		return errWrongToken
+	}
+	return nil
+}
+
+func (s *notificationStream) decodeError(err error) error {
+	if _, ok := err.(*httpError); ok {
+		return err
+	}
+	if s.opened && errors.Is(err, io.EOF) {
+		err = io.ErrUnexpectedEOF
+	}
+	he := jsonDecodeError(err, maxNotificationBody)
+	if he.status == http.StatusBadRequest {
+		he.msg = "body is not a Graph change notification collection: " + he.msg
+	}
+	return he
+}
+
+// orBadRequest turns errWrongToken into a 400 saying what was expected.
+func orBadRequest(err error, msg string) error {
+	if errors.Is(err, errWrongToken) {
+		return badRequest("%s", msg)
+	}
+	return err
+}
+
+// err is why the body was not read to its end, nil when it was.
+func (s *notificationStream) err() error { return s.fail }
+
+// count is the number of items decoded.
+func (s *notificationStream) count() int { return s.n }
 
 // notification is the part of the item the decisions use.
 func (it notificationItem) notification() changes.Notification {

@@ -2,7 +2,6 @@ package collect
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -298,9 +297,5 @@ func nextLinkOf(base string, body map[string]any) (string, error) {
 	if link == "" {
 		return "", nil
 	}
-	rel, ok := relativeURL(base, link)
-	if !ok {
-		return "", errors.New("nextLink " + link + " is not under " + base)
-	}
-	return rel, nil
+	return followable(base, link)
 }

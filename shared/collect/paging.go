@@ -46,12 +46,28 @@ func listPages[P pager](ctx context.Context, r *reader, op string,
 		if *link == prev {
 			return fmt.Errorf("%s: Graph returned the same nextLink twice: %s", op, *link)
 		}
+		// The SDK sends the tenant's token wherever the link points.
+		if _, err := followable(r.c.BaseURL(), *link); err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
 		prev = *link
 		if err := ctx.Err(); err != nil {
 			return wrap(op, err)
 		}
 		page, err = next(ctx, *link)
 	}
+}
+
+// followable checks that a nextLink stays on the Graph service the client
+// was built for (scheme, host and version root) and returns it relative to
+// base. Both paging paths, the SDK's and $batch, follow a link only after
+// this check: a link elsewhere would carry the tenant's token with it.
+func followable(base, link string) (string, error) {
+	rel, ok := relativeURL(base, link)
+	if !ok {
+		return "", fmt.Errorf("nextLink %s is not under %s", link, base)
+	}
+	return rel, nil
 }
 
 // relativeURL turns an absolute Graph URL (a nextLink) into the form $batch
@@ -62,7 +78,7 @@ func relativeURL(base, link string) (string, bool) {
 		return "", false
 	}
 	u, err := url.Parse(link)
-	if err != nil || !strings.EqualFold(u.Host, b.Host) {
+	if err != nil || !strings.EqualFold(u.Host, b.Host) || !strings.EqualFold(u.Scheme, b.Scheme) || u.User != nil {
 		return "", false
 	}
 	rel, ok := strings.CutPrefix(u.EscapedPath(), strings.TrimRight(b.EscapedPath(), "/"))

@@ -1,6 +1,8 @@
 package controls
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -364,6 +366,12 @@ func TestExceptionValidation(t *testing.T) {
 		{"missing approver", func(e *Exception) { e.ApprovedBy = "" }, "approvedBy is required"},
 		{"expiry in the past", func(e *Exception) { e.ExpiresAt = now.Add(-time.Minute) }, "in the future"},
 		{"expiry beyond a year", func(e *Exception) { e.ExpiresAt = now.AddDate(2, 0, 0) }, "within 366 days"},
+		{"no expiry", func(e *Exception) { e.ExpiresAt = time.Time{} }, "expiresAt is required"},
+		{"an expiry of exactly now is refused", func(e *Exception) { e.ExpiresAt = now }, "in the future"},
+		{"an expiry a second beyond 366 days is refused", func(e *Exception) { e.ExpiresAt = now.Add(MaxExceptionLifetime + time.Second) }, "within 366 days"},
+		{"a reason beyond 2000 bytes", func(e *Exception) { e.Reason = strings.Repeat("r", MaxReasonLength+1) }, "reason is longer than 2000"},
+		{"an approver beyond 256 bytes", func(e *Exception) { e.ApprovedBy = strings.Repeat("a", MaxApprovedByLength+1) }, "approvedBy is longer than 256"},
+		{"a scope of 101 ids", func(e *Exception) { e.Scope = Scope{Users: guids(51), Groups: guids(50)} }, "scope names 101 ids; at most 100"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -372,6 +380,139 @@ func TestExceptionValidation(t *testing.T) {
 			err := e.Validate(now)
 			require.Error(t, err)
 			require.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
+
+func guids(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("00000000-0000-4000-8000-%012d", i)
+	}
+	return out
+}
+
+func TestExceptionLimitsAdmitARealRiskAcceptance(t *testing.T) {
+	e := Exception{ControlID: "MS.AAD.1.1v1", Scope: Scope{Users: guids(60), Groups: guids(40)}, Reason: strings.Repeat("r", MaxReasonLength),
+		ApprovedBy: strings.Repeat("a", MaxApprovedByLength), ExpiresAt: now.Add(MaxExceptionLifetime)}
+	require.NoError(t, e.Validate(now), "every limit reached exactly is still valid")
+}
+
+func TestExceptionValidationIsBoundedWhateverTheScope(t *testing.T) {
+	tests := []struct {
+		name     string
+		ids      int
+		problems int    // problems reported
+		want     string // in the message
+	}{
+		{"five bad ids are each named", 5, 5, `scope id "bad-4"`},
+		{"a sixth bad id is counted, not named", 6, 6, "and 1 more scope ids are not object ids"},
+		{"a hundred bad ids name five and count the rest", 100, 6, "and 95 more scope ids"},
+		{"200k bad ids are refused as one problem without checking each", 200_000, 1, "scope names 200000 ids; at most 100"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ids := make([]string, tc.ids)
+			for i := range ids {
+				ids[i] = fmt.Sprintf("bad-%d", i)
+			}
+			e := Exception{ControlID: "MS.AAD.1.1v1", Scope: Scope{Users: ids}, Reason: "r", ApprovedBy: "a", ExpiresAt: now.Add(time.Hour)}
+			start := time.Now()
+			err := e.Validate(now)
+			require.Less(t, time.Since(start), time.Second)
+			var ve *ValidationError
+			require.ErrorAs(t, err, &ve)
+			require.Len(t, ve.Problems, tc.problems)
+			require.Contains(t, err.Error(), tc.want)
+			require.Less(t, len(err.Error()), 2048, "the message stays short")
+		})
+	}
+}
+
+func TestValidationErrorIsBuiltLinearly(t *testing.T) {
+	problems := func(n int) []string {
+		p := make([]string, n)
+		for i := range p {
+			p[i] = fmt.Sprintf("problem %d", i)
+		}
+		return p
+	}
+	tests := []struct {
+		name string
+		n    int
+		want string
+	}{
+		{"one problem is the message", 1, "problem 0"},
+		{"twenty problems are all spelled out", MaxReportedProblems, "problem 0; problem 1; problem 2; problem 3; problem 4; problem 5; problem 6; problem 7; problem 8; problem 9; " +
+			"problem 10; problem 11; problem 12; problem 13; problem 14; problem 15; problem 16; problem 17; problem 18; problem 19"},
+		{"beyond twenty the rest are counted", MaxReportedProblems + 1, "problem 18; problem 19; and 1 more problems"},
+		{"a hundred thousand problems are counted too", 100_000, "problem 19; and 99980 more problems"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := &ValidationError{Problems: problems(tc.n)}
+			if tc.n <= MaxReportedProblems {
+				require.Equal(t, tc.want, e.Error())
+			} else {
+				require.True(t, strings.HasSuffix(e.Error(), tc.want), e.Error())
+				require.Equal(t, MaxReportedProblems, strings.Count(e.Error(), "problem "))
+			}
+			allocs := testing.AllocsPerRun(3, func() { _ = e.Error() })
+			require.LessOrEqual(t, allocs, 4.0, "a constant number of allocations, not one per problem")
+		})
+	}
+}
+
+func TestTargetsValidation(t *testing.T) {
+	require.NoError(t, DefaultTargets().Validate())
+	tests := []struct {
+		name string
+		mod  func(*Targets)
+		want string // "" when valid
+	}{
+		{"a ratio of 0 is valid", func(x *Targets) { x.MFACoverage = 0 }, ""},
+		{"a ratio of 1 is valid", func(x *Targets) { x.DeviceCompliance = 1 }, ""},
+		{"a negative ratio is refused", func(x *Targets) { x.AdminMFACoverage = -0.01 }, "adminMfaCoverage must be a ratio"},
+		{"a ratio above 1 is refused", func(x *Targets) { x.EndpointProtection = 1.01 }, "endpointProtectionCoverage must be a ratio"},
+		{"a drop of 0 points is valid", func(x *Targets) { x.SecureScoreMaxDrop = 0 }, ""},
+		{"a negative drop is refused", func(x *Targets) { x.SecureScoreMaxDrop = -1 }, "secureScoreMaxDropPoints must not be negative"},
+		{"a restore age of 1 day is valid", func(x *Targets) { x.RestoreTestMaxAgeDays = 1 }, ""},
+		{"a restore age of 3650 days is valid", func(x *Targets) { x.RestoreTestMaxAgeDays = 3650 }, ""},
+		{"a restore age of 0 days is refused", func(x *Targets) { x.RestoreTestMaxAgeDays = 0 }, "restoreTestMaxAgeDays must be between 1 and 3650"},
+		{"a restore age of 3651 days is refused", func(x *Targets) { x.RestoreTestMaxAgeDays = 3651 }, "restoreTestMaxAgeDays"},
+		{"a review of 1 hour is valid", func(x *Targets) { x.AlertReviewHours = 1 }, ""},
+		{"a review of 2160 hours is valid", func(x *Targets) { x.AlertReviewHours = 2160 }, ""},
+		{"a review of 0 hours is refused", func(x *Targets) { x.AlertReviewHours = 0 }, "alertReviewHours must be between 1 and 2160"},
+		{"a review of 2161 hours is refused", func(x *Targets) { x.AlertReviewHours = 2161 }, "alertReviewHours"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			x := DefaultTargets()
+			tc.mod(&x)
+			err := x.Validate()
+			if tc.want == "" {
+				require.NoError(t, err)
+				return
+			}
+			var ve *ValidationError
+			require.ErrorAs(t, err, &ve)
+			require.Len(t, ve.Problems, 1)
+			require.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
+
+func TestUnknownControlIDsAreQuotedShort(t *testing.T) {
+	tests := []struct {
+		name, id, want string
+	}{
+		{"an id of 80 bytes is quoted whole", strings.Repeat("x", 80), `"` + strings.Repeat("x", 80) + `" is not`},
+		{"an id of 81 bytes is cut at 80", strings.Repeat("x", 81), `"` + strings.Repeat("x", 80) + `..." is not`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := Exception{ControlID: tc.id, Scope: Scope{Users: []string{u1}}, Reason: "r", ApprovedBy: "a", ExpiresAt: now.Add(time.Hour)}
+			require.ErrorContains(t, e.Validate(now), tc.want)
 		})
 	}
 }

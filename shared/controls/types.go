@@ -1,6 +1,8 @@
 package controls
 
 import (
+	"strconv"
+	"strings"
 	"time"
 
 	"m365security/shared/incident"
@@ -152,13 +154,15 @@ func (t Targets) Validate() error {
 // ValidationError lists what is wrong with a user-supplied value.
 type ValidationError struct{ Problems []string }
 
+// MaxReportedProblems bounds the problems Error spells out; the rest are
+// counted.
+const MaxReportedProblems = 20
+
+// Error joins the problems in one pass, at most MaxReportedProblems of them.
 func (e *ValidationError) Error() string {
-	s := ""
-	for i, p := range e.Problems {
-		if i > 0 {
-			s += "; "
-		}
-		s += p
+	if len(e.Problems) <= MaxReportedProblems {
+		return strings.Join(e.Problems, "; ")
 	}
-	return s
+	return strings.Join(e.Problems[:MaxReportedProblems], "; ") + "; and " +
+		strconv.Itoa(len(e.Problems)-MaxReportedProblems) + " more problems"
 }

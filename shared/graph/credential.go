@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -79,28 +80,38 @@ func (g tenantGuard) GetToken(ctx context.Context, opts policy.TokenRequestOptio
 	if err != nil {
 		return tok, err
 	}
-	if tid := tokenTenant(tok.Token); tid != "" && !strings.EqualFold(tid, g.tenantID) {
+	tid, err := tokenTenant(tok.Token)
+	if err != nil {
+		// Without a readable tenant the token could be for any tenant;
+		// Entra ID access tokens for Graph always carry tid.
+		return azcore.AccessToken{}, fmt.Errorf("credential issued a token whose tenant cannot be read (%w), so it cannot be checked against the monitored tenant %s", err, g.tenantID)
+	}
+	if !strings.EqualFold(tid, g.tenantID) {
 		return azcore.AccessToken{}, fmt.Errorf("credential issued a token for tenant %s, not the monitored tenant %s: configure a multi-tenant credential (see README)", tid, g.tenantID)
 	}
 	return tok, nil
 }
 
 // tokenTenant reads the tid claim of a JWT without verifying it (the
-// resource server verifies); "" when the token is not a readable JWT.
-func tokenTenant(token string) string {
+// resource server verifies). It fails when the token is not a JWT or has no
+// tid; the error never quotes the token.
+func tokenTenant(token string) (string, error) {
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {
-		return ""
+		return "", errors.New("not a JWT")
 	}
 	b, err := base64.RawURLEncoding.DecodeString(parts[1])
 	if err != nil {
-		return ""
+		return "", errors.New("JWT payload is not base64url")
 	}
 	var claims struct {
 		TID string `json:"tid"`
 	}
 	if json.Unmarshal(b, &claims) != nil {
-		return ""
+		return "", errors.New("JWT payload is not a JSON object of claims")
 	}
-	return claims.TID
+	if claims.TID == "" {
+		return "", errors.New("no tid claim")
+	}
+	return claims.TID, nil
 }

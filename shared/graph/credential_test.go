@@ -31,7 +31,13 @@ func TestTenantGuard(t *testing.T) {
 		{"a token for the monitored tenant passes", jwt(`{"tid":"` + mine + `"}`), true},
 		{"a token for another tenant is refused", jwt(`{"tid":"99999999-2222-4333-8444-555555555555"}`), false},
 		{"tenant ids compare case-insensitively", jwt(`{"tid":"11111111-2222-4333-8444-555555555555"}`), true},
-		{"an opaque token is passed through", "opaque-token", true},
+		{"an opaque token is refused", "opaque-token", false},
+		{"a JWT without a tid claim is refused", jwt(`{"aud":"https://graph.microsoft.com"}`), false},
+		{"a JWT with an empty tid is refused", jwt(`{"tid":""}`), false},
+		{"a JWT whose payload is not base64url is refused", "a.%%%.c", false},
+		{"a JWT whose payload is not JSON is refused", "a." + base64.RawURLEncoding.EncodeToString([]byte("tid")) + ".c", false},
+		{"a JWT whose tid is not a string is refused", jwt(`{"tid":42}`), false},
+		{"a token of four segments is refused", jwt(`{"tid":"`+mine+`"}`) + ".x", false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -39,9 +45,10 @@ func TestTenantGuard(t *testing.T) {
 			_, err := g.GetToken(context.Background(), policy.TokenRequestOptions{})
 			if tc.ok {
 				require.NoError(t, err)
-			} else {
-				require.ErrorContains(t, err, "not the monitored tenant")
+				return
 			}
+			require.ErrorContains(t, err, "monitored tenant")
+			require.NotContains(t, err.Error(), tc.token, "the token never reaches an error")
 		})
 	}
 }
