@@ -120,3 +120,32 @@ func TestRetryWaitHonoursRetryAfterAndCancellation(t *testing.T) {
 	require.ErrorIs(t, err, ErrThrottled)
 	require.True(t, errors.Is(&ThrottledError{}, ErrThrottled))
 }
+
+func TestRetryDelay(t *testing.T) {
+	r := Retry{Attempts: 5, Base: 10 * time.Millisecond, Max: 100 * time.Millisecond}
+	top := func(n int64) int64 { return n - 1 } // the largest draw
+	zero := func(int64) int64 { return 0 }
+	cases := []struct {
+		name   string
+		n      int
+		err    error
+		jitter func(int64) int64
+		want   time.Duration
+	}{
+		{"the first retry draws up to twice the base", 1, ErrConflict, top, 20 * time.Millisecond},
+		{"the ceiling doubles per retry", 3, ErrConflict, top, 80 * time.Millisecond},
+		{"the ceiling is capped at max", 4, ErrConflict, top, 100 * time.Millisecond},
+		{"a large retry count is capped at max", 70, ErrConflict, top, 100 * time.Millisecond},
+		{"the draw can be zero", 3, ErrConflict, zero, 0},
+		{"a retry-after longer than the draw is waited", 1, &ThrottledError{Wait: 70 * time.Millisecond}, top, 70 * time.Millisecond},
+		{"a retry-after shorter than the draw does not shorten it", 3, &ThrottledError{Wait: 5 * time.Millisecond}, top, 80 * time.Millisecond},
+		{"a retry-after equal to the draw is the draw", 1, &ThrottledError{Wait: 20 * time.Millisecond}, top, 20 * time.Millisecond},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.want, r.delay(tc.n, tc.err, tc.jitter))
+		})
+	}
+	huge := Retry{Base: time.Duration(1) << 62, Max: time.Second}
+	require.Equal(t, time.Second, huge.delay(3, nil, top), "a negative ceiling from overflow is capped")
+}

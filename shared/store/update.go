@@ -38,16 +38,7 @@ var DefaultRetry = Retry{Attempts: 6, Base: 25 * time.Millisecond, Max: time.Sec
 // wait sleeps before try n (1-based retry count): full jitter over an
 // exponential ceiling, or the store's own retry-after when it gave one.
 func (r Retry) wait(ctx context.Context, n int, err error) error {
-	d := r.Base << min(n, 16)
-	if d > r.Max || d <= 0 {
-		d = r.Max
-	}
-	d = time.Duration(rand.Int64N(int64(d) + 1))
-	var te *ThrottledError
-	if errors.As(err, &te) && te.Wait > d {
-		d = te.Wait
-	}
-	t := time.NewTimer(d)
+	t := time.NewTimer(r.delay(n, err, rand.Int64N))
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
@@ -55,6 +46,22 @@ func (r Retry) wait(ctx context.Context, n int, err error) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// delay is the wait before retry n: a draw (jitter, [0, ceiling]) under
+// Base·2ⁿ capped at Max, raised to the store's retry-after when it asked
+// for longer.
+func (r Retry) delay(n int, err error, jitter func(int64) int64) time.Duration {
+	ceiling := r.Base << min(n, 16)
+	if ceiling > r.Max || ceiling <= 0 {
+		ceiling = r.Max
+	}
+	d := time.Duration(jitter(int64(ceiling) + 1))
+	var te *ThrottledError
+	if errors.As(err, &te) && te.Wait > d {
+		d = te.Wait
+	}
+	return d
 }
 
 // transient reports whether a failed write may succeed if simply tried
@@ -161,9 +168,6 @@ func put[T any](ctx context.Context, s Store, doc *Doc, v T, exists bool) error 
 	if !exists {
 		mode = Create
 	}
-	etag, err := s.Put(ctx, *doc, mode)
-	if err == nil {
-		doc.ETag = etag
-	}
+	_, err = s.Put(ctx, *doc, mode)
 	return err
 }
