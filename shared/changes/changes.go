@@ -63,10 +63,7 @@ func NewMessage(kind string, n Notification, receivedAt time.Time) Message {
 // and resource version is the same notification.
 func DedupeKey(kind string, n Notification) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s|%s|%s|%s|%s", kind, n.SubscriptionID, n.ChangeType, n.Resource, n.LifecycleEvent)
-	if n.ResourceID != "" || n.ResourceETag != "" {
-		fmt.Fprintf(h, "|%s|%s", n.ResourceID, n.ResourceETag)
-	}
+	fmt.Fprintf(h, "%s|%s|%s|%s|%s|%s|%s", kind, n.SubscriptionID, n.ChangeType, n.Resource, n.LifecycleEvent, n.ResourceID, n.ResourceETag)
 	return hex.EncodeToString(h.Sum(nil))[:40]
 }
 
@@ -108,42 +105,50 @@ const Debounce = 15 * time.Minute
 // Decide says what a message should cause, given when the tenant's latest
 // identity snapshot was taken (zero: never) and the time now.
 func Decide(m Message, lastIdentity, now time.Time) Action {
-	switch {
-	case m.Kind == KindLifecycle && m.LifecycleEvent == EventReauthorizationRequired:
-		return Reauthorize
-	case m.Kind == KindLifecycle && (m.LifecycleEvent == EventMissed || m.LifecycleEvent == EventSubscriptionRemoved):
-		// Changes may have been lost: resynchronise now, no debounce.
-		return Reassess
-	case m.Kind == KindChange && IsDirectory(m.Resource):
-		if !lastIdentity.IsZero() && now.Sub(lastIdentity) < Debounce {
-			return Fresh
+	if m.Kind == KindLifecycle {
+		if a, ok := lifecycleActions[m.LifecycleEvent]; ok {
+			return a
 		}
-		return Reassess
+		return Ignore
 	}
-	return Ignore
+	if m.Kind != KindChange || !IsDirectory(m.Resource) {
+		return Ignore
+	}
+	if !lastIdentity.IsZero() && now.Sub(lastIdentity) < Debounce {
+		return Fresh
+	}
+	return Reassess
 }
+
+// lifecycleActions maps each lifecycle event to its action. missed and
+// subscriptionRemoved mean changes may have been lost: resynchronise now,
+// without the debounce.
+var lifecycleActions = map[string]Action{
+	EventReauthorizationRequired: Reauthorize,
+	EventMissed:                  Reassess,
+	EventSubscriptionRemoved:     Reassess,
+}
+
+// directoryRoots are the resource roots whose objects move identity
+// posture, and memberSets the sub-resources of groups and roles that do.
+var (
+	directoryRoots = map[string]bool{"users": true, "groups": true, "directory": true, "directoryroles": true, "directoryobjects": true}
+	memberSets     = map[string]bool{"members": true, "owners": true, "transitivemembers": true}
+)
 
 // IsDirectory reports whether a notification's resource is a directory
 // object whose change can move identity posture: a user, group, directory
-// role or object, or a group's members or owners. Mail, calendar and other
-// resources under a user are not, and segments are matched whole, so
-// "usersettings" is not "users".
+// role or object, or a group's or role's members or owners. Mail, calendar
+// and other resources under a user are not, and segments are matched whole,
+// so "usersettings" is not "users".
 func IsDirectory(resource string) bool {
 	segs := strings.Split(strings.ToLower(strings.Trim(resource, "/")), "/")
-	first, _, _ := strings.Cut(segs[0], "(") // users('id') form
-	switch first {
-	case "users", "groups", "directory", "directoryroles", "directoryobjects":
-	default:
+	root, _, _ := strings.Cut(segs[0], "(") // users('id') form
+	if !directoryRoots[root] {
 		return false
 	}
-	switch {
-	case len(segs) <= 2:
+	if len(segs) <= 2 {
 		return true
-	case first == "groups" || first == "directoryroles":
-		switch segs[2] {
-		case "members", "owners", "transitivemembers":
-			return true
-		}
 	}
-	return false
+	return (root == "groups" || root == "directoryroles") && memberSets[segs[2]]
 }
