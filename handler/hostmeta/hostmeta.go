@@ -81,6 +81,9 @@ type Host struct {
 		ServiceBus struct {
 			AutoCompleteMessages *bool `json:"autoCompleteMessages"`
 			MaxConcurrentCalls   int   `json:"maxConcurrentCalls"`
+			// MaxAutoLockRenewalDuration is how long the host keeps renewing a
+			// message's lock while its function runs (hh:mm:ss).
+			MaxAutoLockRenewalDuration string `json:"maxAutoLockRenewalDuration"`
 		} `json:"serviceBus"`
 	} `json:"extensions"`
 }

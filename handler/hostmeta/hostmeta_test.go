@@ -155,6 +155,11 @@ func TestRepositoryHostJSON(t *testing.T) {
 	d := time.Duration(timeout.Hour())*time.Hour + time.Duration(timeout.Minute())*time.Minute + time.Duration(timeout.Second())*time.Second
 	require.Positive(t, d)
 	require.LessOrEqual(t, d, 10*time.Minute, "Consumption allows at most 10 minutes")
+
+	renew, err := time.Parse("15:04:05", h.Extensions.ServiceBus.MaxAutoLockRenewalDuration)
+	require.NoError(t, err, "maxAutoLockRenewalDuration is hh:mm:ss")
+	r := time.Duration(renew.Hour())*time.Hour + time.Duration(renew.Minute())*time.Minute + time.Duration(renew.Second())*time.Second
+	require.GreaterOrEqual(t, r, d, "a tenant's work that runs up to the function timeout keeps its message lock, so it is not delivered twice at once")
 }
 
 func TestMakefilePackagesTheExecutableHostJSONNames(t *testing.T) {
