@@ -362,3 +362,23 @@ func TestEveryAreaHasAnEvaluation(t *testing.T) {
 	_, err := build(tenant, "nope", Collected{}, time.Now())
 	require.Error(t, err)
 }
+
+func TestRepairLooksBackSevenDaysOnly(t *testing.T) {
+	f := newFixture(t)
+	cs := &crashingStore{Store: f.store, crash: true}
+	f.svc.records = records.New(cs)
+	ctx := context.Background()
+	_, err := f.svc.Run(ctx, tenant, posture.AreaIdentity) // stored, its point lost
+	require.Error(t, err)
+	f.clock.add(repairWindow - time.Hour)
+	_, err = f.svc.Run(ctx, tenant, posture.AreaIdentity) // its repair fails, yet it is stored; its point is lost too
+	require.Error(t, err)
+	snap, err := f.svc.Latest(ctx, tenant, posture.AreaIdentity, time.Time{})
+	require.NoError(t, err)
+	require.True(t, snap.TakenAt.Equal(f.clock.now()), "a failed repair does not cost the run its snapshot")
+	cs.crash = false
+	f.clock.add(2 * time.Hour) // the first snapshot is now 7 days and 1 hour old
+	res, err := f.svc.Run(ctx, tenant, posture.AreaIdentity)
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Repaired, "only the snapshot within the last seven days is repaired")
+}

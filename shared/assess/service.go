@@ -64,8 +64,10 @@ func (s *Service) Run(ctx context.Context, tenantID string, area posture.Area) (
 	b.snap.RunID = records.NewID()
 	res := RunResult{SnapshotID: b.snap.ID, Sources: b.snap.Sources, Metrics: b.snap.Metrics}
 
+	// A failed repair must not cost this run its snapshot: the points stay
+	// missing and the next run tries again.
 	if res.Repaired, err = s.repairHistory(ctx, tenantID, area, takenAt); err != nil {
-		return res, err
+		log.Warn("history repair failed; the next run retries it", "error", err.Error())
 	}
 	stored, err := s.records.Snapshots.Put(ctx, b.snap, b.users)
 	if err != nil {
