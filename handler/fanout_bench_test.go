@@ -19,6 +19,7 @@ import (
 
 	"m365security/handler/invoke"
 	"m365security/shared/graphsim"
+	"m365security/shared/procstat"
 )
 
 // benchSimEnv makes the test binary serve a simulated tenant (users per
@@ -144,7 +145,8 @@ func BenchmarkFanOut(b *testing.B) {
 			time.Sleep(200 * time.Millisecond)
 		}
 		wall := time.Since(start)
-		peak := procStatusOf(b, h.Process.Pid, "VmHWM")
+		peak := procstat.Field(h.Process.Pid, "VmHWM")
+		require.Positive(b, peak, "the handler's peak RSS is readable")
 
 		var st graphsim.Stats
 		r, err := http.Get(graphURL + "/_stats")
@@ -173,20 +175,4 @@ func collected(tb testing.TB, base, tenant string) bool {
 	}
 	require.NoError(tb, json.NewDecoder(resp.Body).Decode(&v))
 	return v.Areas["identity"].SnapshotID != ""
-}
-
-// procStatusOf reads a /proc/<pid>/status field in bytes (VmHWM: peak RSS).
-func procStatusOf(tb testing.TB, pid int, field string) float64 {
-	tb.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	require.NoError(tb, err)
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, field+":"); ok {
-			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
-			require.NoError(tb, err)
-			return kb * 1024
-		}
-	}
-	tb.Fatalf("no %s in /proc/%d/status", field, pid)
-	return 0
 }

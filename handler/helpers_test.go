@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"io"
 	"log/slog"
@@ -9,8 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,6 +16,7 @@ import (
 
 	"m365security/handler/hostmeta"
 	"m365security/shared/assess"
+	"m365security/shared/procstat"
 	"m365security/shared/queue"
 	"m365security/shared/records"
 	"m365security/shared/store/embedded"
@@ -105,37 +103,11 @@ func peakRSS(tb testing.TB, f func()) float64 {
 		f()
 		return -1
 	}
-	before := procStatus("VmRSS")
+	before := procstat.Field(0, "VmRSS")
 	f()
-	peak := procStatus("VmHWM")
+	peak := procstat.Field(0, "VmHWM")
 	if peak < 0 || before < 0 {
 		return -1
 	}
 	return peak - before
-}
-
-// procStatus reads a kB field of /proc/self/status in bytes.
-func procStatus(field string) float64 {
-	fh, err := os.Open("/proc/self/status")
-	if err != nil {
-		return -1
-	}
-	defer fh.Close()
-	s := bufio.NewScanner(fh)
-	for s.Scan() {
-		rest, ok := strings.CutPrefix(s.Text(), field+":")
-		if !ok {
-			continue
-		}
-		f := strings.Fields(rest)
-		if len(f) == 0 {
-			return -1
-		}
-		kb, err := strconv.ParseFloat(f[0], 64)
-		if err != nil {
-			return -1
-		}
-		return kb * 1024
-	}
-	return -1
 }

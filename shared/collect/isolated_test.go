@@ -19,6 +19,7 @@ import (
 
 	"m365security/shared/graph"
 	"m365security/shared/graphsim"
+	"m365security/shared/procstat"
 )
 
 // simEnv makes the test binary serve a generated tenant instead of running
@@ -115,7 +116,7 @@ func BenchmarkIdentityIsolated(b *testing.B) {
 				require.NoError(b, err)
 				runtime.GC()
 				debug.FreeOSMemory()
-				before = procStatus("VmRSS")
+				before = procstat.Field(0, "VmRSS")
 				peak, _ = peakRSS(b, func() {
 					_, srcs := Identity(ctx, c, discardLogger())
 					requireStatuses(b, srcs, nil)

@@ -1,13 +1,12 @@
 package collect
 
 import (
-	"bufio"
 	"os"
 	"runtime"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
+
+	"m365security/shared/procstat"
 )
 
 // peakRSS runs f and returns the process's peak resident set size during f
@@ -33,9 +32,9 @@ func peakRSS(tb testing.TB, f func()) (peak, delta float64) {
 		f()
 		return -1, -1
 	}
-	before := procStatus("VmRSS")
+	before := procstat.Field(0, "VmRSS")
 	f()
-	peak = procStatus("VmHWM")
+	peak = procstat.Field(0, "VmHWM")
 	if peak < 0 || before < 0 {
 		return -1, -1
 	}
@@ -54,30 +53,4 @@ func reportRSS(b *testing.B, bytes float64, unit string) {
 	if bytes >= 0 {
 		b.ReportMetric(bytes/(1<<20), unit)
 	}
-}
-
-// procStatus reads a kB field of /proc/self/status in bytes.
-func procStatus(field string) float64 {
-	fh, err := os.Open("/proc/self/status")
-	if err != nil {
-		return -1
-	}
-	defer fh.Close()
-	s := bufio.NewScanner(fh)
-	for s.Scan() {
-		line := s.Text()
-		if !strings.HasPrefix(line, field+":") {
-			continue
-		}
-		f := strings.Fields(strings.TrimPrefix(line, field+":"))
-		if len(f) == 0 {
-			return -1
-		}
-		kb, err := strconv.ParseFloat(f[0], 64)
-		if err != nil {
-			return -1
-		}
-		return kb * 1024
-	}
-	return -1
 }
