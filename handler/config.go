@@ -95,6 +95,15 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	// process; WEBSITE_INSTANCE_ID is set on every Azure Functions instance.
 	c := Config{Hosted: getenv("FUNCTIONS_WORKER_RUNTIME") != "" || getenv("WEBSITE_INSTANCE_ID") != ""}
 
+	// When a Key Vault reference does not resolve, App Service passes the
+	// reference text itself as the value; used as a secret it would be a
+	// guessable constant, so start-up fails closed instead.
+	for _, k := range settings {
+		if v := strings.TrimSpace(getenv(k)); strings.HasPrefix(strings.ToLower(v), "@microsoft.keyvault(") {
+			bad(k, "is an unresolved Key Vault reference: the platform could not read the secret (check that the app's identity may read it and that the reference names an existing secret)")
+		}
+	}
+
 	c.Port = 7071
 	if v := strings.TrimSpace(getenv("FUNCTIONS_CUSTOMHANDLER_PORT")); v != "" {
 		p, err := strconv.Atoi(v)

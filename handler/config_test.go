@@ -54,6 +54,8 @@ func TestLoadConfigRejects(t *testing.T) {
 		setting string
 	}{
 		{"a port that is not a number", []string{"FUNCTIONS_CUSTOMHANDLER_PORT", "http"}, "FUNCTIONS_CUSTOMHANDLER_PORT"},
+		{"an unresolved Key Vault reference as the client state", []string{"NOTIFICATION_CLIENT_STATE", "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/cs/)"}, "NOTIFICATION_CLIENT_STATE"},
+		{"an unresolved Key Vault reference in lower case", []string{"COSMOS_KEY", " @microsoft.keyvault(VaultName=kv;SecretName=k)"}, "COSMOS_KEY"},
 		{"a port out of range", []string{"FUNCTIONS_CUSTOMHANDLER_PORT", "70000"}, "FUNCTIONS_CUSTOMHANDLER_PORT"},
 		{"a tenant that is not a GUID", []string{"M365_TENANTS", "contoso.onmicrosoft.com"}, "M365_TENANTS"},
 		{"a tenant listed twice", []string{"M365_TENANTS", tenantA + "," + strings.ToUpper(tenantA)}, "M365_TENANTS"},
