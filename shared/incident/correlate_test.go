@@ -43,6 +43,8 @@ func TestCorrelate(t *testing.T) {
 			Decision{Kind: DecisionDuplicate, IncidentID: "legacy"}},
 		{"an alert already in a resolved incident is a duplicate, not new", []Incident{resolved(annInc, t0.Add(time.Hour))}, alertSignal("a1", "ann", t0.Add(5*time.Hour)),
 			Decision{Kind: DecisionDuplicate, IncidentID: "inc-ann"}},
+		{"a non-alert signal seen again is a duplicate", []Incident{{ID: "inc-r", TenantID: "t1", Signals: []SignalState{{Source: SourceRiskyUser, ID: "riskyUser:ann:x"}}}}, Signal{Source: SourceRiskyUser, ID: "riskyUser:ann:x", TenantID: "t1"},
+			Decision{Kind: DecisionDuplicate, IncidentID: "inc-r"}},
 		{"an alert id in another tenant's incident is not a duplicate", []Incident{otherTenant}, alertSignal("a1", "ann", t0),
 			Decision{Kind: DecisionNew}},
 		{"the same user exactly at the window joins", []Incident{annInc}, alertSignal("a2", "ann", t0.Add(window)),
@@ -267,4 +269,8 @@ func TestApplyWithoutTimesIsIdempotent(t *testing.T) {
 	require.False(t, Apply(&in, s, now))
 	require.Nil(t, in.FirstActivityAt)
 	require.Nil(t, in.DetectedAt)
+}
+
+func TestDefaultWindowIsADay(t *testing.T) {
+	require.Equal(t, 24*time.Hour, DefaultWindow)
 }
