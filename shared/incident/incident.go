@@ -46,6 +46,9 @@ type Incident struct {
 	ResolvedAt *time.Time `json:"resolvedAt,omitempty"`
 	Actions    []Action   `json:"actions"`
 	Timeline   []Entry    `json:"timeline"`
+	// Signals are the signals merged into the incident with the state their
+	// source last gave them; Apply reads them to stay idempotent.
+	Signals []SignalState `json:"signals,omitempty"`
 }
 
 // Entities are what an incident is about.
