@@ -187,15 +187,21 @@ func TestWriteJSONNeverDropsAnEncodingFailure(t *testing.T) {
 	})
 }
 
-func TestExceptionRequestOfAClientThatLeftDoesNoWork(t *testing.T) {
-	a, _ := newTestApp(t)
-	h := a.serve("Exceptions", a.exceptions)
+// oversizeExceptionBody is an otherwise valid exception whose scope names
+// 200,000 users.
+func oversizeExceptionBody() string {
 	ids := make([]string, 200_000)
 	for i := range ids {
 		ids[i] = `"x"`
 	}
-	body := `{"controlId":"MS.AAD.1.1v1","scope":{"users":[` + strings.Join(ids, ",") + `]},"reason":"r","approvedBy":"a","expiresAt":"` +
+	return `{"controlId":"MS.AAD.1.1v1","scope":{"users":[` + strings.Join(ids, ",") + `]},"reason":"r","approvedBy":"a","expiresAt":"` +
 		time.Now().Add(time.Hour).UTC().Format(time.RFC3339) + `"}`
+}
+
+func TestExceptionRequestOfAClientThatLeftDoesNoWork(t *testing.T) {
+	a, _ := newTestApp(t)
+	h := a.serve("Exceptions", a.exceptions)
+	body := oversizeExceptionBody()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	req := httptest.NewRequest("POST", "/api/exceptions?tenant="+testTenant, strings.NewReader(body)).WithContext(ctx)
@@ -214,12 +220,7 @@ func TestExceptionRequestOfAClientThatLeftDoesNoWork(t *testing.T) {
 func TestOversizeExceptionScopeIsOneShortProblem(t *testing.T) {
 	a, _ := newTestApp(t)
 	h := a.serve("Exceptions", a.exceptions)
-	ids := make([]string, 200_000)
-	for i := range ids {
-		ids[i] = `"x"`
-	}
-	body := `{"controlId":"MS.AAD.1.1v1","scope":{"users":[` + strings.Join(ids, ",") + `]},"reason":"r","approvedBy":"a","expiresAt":"` +
-		time.Now().Add(time.Hour).UTC().Format(time.RFC3339) + `"}`
+	body := oversizeExceptionBody()
 	req := httptest.NewRequest("POST", "/api/exceptions?tenant="+testTenant, strings.NewReader(body))
 	rec := httptest.NewRecorder()
 	start := time.Now()

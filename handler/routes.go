@@ -199,7 +199,8 @@ func (a *app) runTenantWork(ctx context.Context, inv invoke.Invocation, m invoke
 	if !a.tenants[w.TenantID] {
 		return fmt.Errorf("tenant %q is not monitored", truncate(w.TenantID, 40))
 	}
-	job, ok := a.jobs()[w.Job]
+	a.jobsOnce.Do(func() { a.jobTable = a.jobs() })
+	job, ok := a.jobTable[w.Job]
 	if !ok {
 		return fmt.Errorf("unknown job %q", truncate(w.Job, 60))
 	}

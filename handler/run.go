@@ -13,6 +13,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -48,6 +49,10 @@ type app struct {
 
 	// notificationSlots bounds concurrent webhook work (webhook.go).
 	notificationSlots notificationGate
+
+	// jobTable is jobs(), built once on first use (routes.go).
+	jobsOnce sync.Once
+	jobTable map[string]tenantJob
 }
 
 // shutdownGrace bounds draining in-flight work on SIGINT/SIGTERM.

@@ -70,21 +70,12 @@ func (r Exceptions) Relevant(ctx context.Context, tenantID string, t time.Time) 
 }
 
 func (r Exceptions) read(ctx context.Context, q store.Query, at time.Time) ([]controls.Exception, error) {
-	var out []controls.Exception
-	err := store.Each(ctx, r.s, q, func(d store.Doc) error {
-		if len(out) >= MaxExceptionsRead {
-			return fmt.Errorf("more than %d exceptions stored for this tenant", MaxExceptionsRead)
-		}
-		var e controls.Exception
-		if err := decode(d, &e); err != nil {
-			return err
-		}
-		e.Status = e.StatusAt(at)
-		out = append(out, e)
-		return nil
-	})
+	out, err := readBounded[controls.Exception](ctx, r.s, q, MaxExceptionsRead, "exceptions stored for this tenant")
 	if err != nil {
 		return nil, fmt.Errorf("read exceptions: %w", err)
+	}
+	for i := range out {
+		out[i].Status = out[i].StatusAt(at)
 	}
 	return out, nil
 }

@@ -42,19 +42,7 @@ func (r History) AreaRange(ctx context.Context, tenantID string, area posture.Ar
 }
 
 func (r History) query(ctx context.Context, q store.Query) ([]posture.HistoryPoint, error) {
-	var out []posture.HistoryPoint
-	err := store.Each(ctx, r.s, q, func(d store.Doc) error {
-		if len(out) >= MaxHistoryEntries {
-			return fmt.Errorf("history range holds more than %d snapshots; narrow it", MaxHistoryEntries)
-		}
-		var p posture.HistoryPoint
-		if err := json.Unmarshal(d.Body, &p); err != nil {
-			return fmt.Errorf("decode history point %s: %w", d.ID, err)
-		}
-		out = append(out, p)
-		return nil
-	})
-	return out, err
+	return readBounded[posture.HistoryPoint](ctx, r.s, q, MaxHistoryEntries, "snapshots in the history range; narrow it")
 }
 
 // Latest returns the newest point of an area taken at or before at (zero:

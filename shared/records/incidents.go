@@ -87,18 +87,7 @@ func (r Incidents) List(ctx context.Context, tenantID string, q IncidentQuery) (
 	if q.OpenOnly {
 		sq.Attrs[attrOpen] = "true"
 	}
-	var out []incident.Incident
-	err := store.Each(ctx, r.s, sq, func(d store.Doc) error {
-		if len(out) >= MaxIncidentsRead {
-			return fmt.Errorf("more than %d incidents match; narrow the range", MaxIncidentsRead)
-		}
-		var in incident.Incident
-		if err := decode(d, &in); err != nil {
-			return err
-		}
-		out = append(out, in)
-		return nil
-	})
+	out, err := readBounded[incident.Incident](ctx, r.s, sq, MaxIncidentsRead, "incidents match; narrow the range")
 	if err != nil {
 		return nil, fmt.Errorf("read incidents: %w", err)
 	}
