@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/mail"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
+
+	"m365security/shared/settings"
 )
 
 // Secret holds a value that must never reach logs, reports or error text.
@@ -51,6 +54,21 @@ type Config struct {
 	// ResponderClientID names the separate identity every Graph write uses
 	// (RESPONDER_CLIENT_ID); empty: writes are refused with that reason.
 	ResponderClientID string
+	// PublicBaseURL is where Graph reaches the notification routes
+	// (PUBLIC_BASE_URL; in Azure https://$WEBSITE_HOSTNAME). Empty: no
+	// subscriptions are created, and collection health says why.
+	PublicBaseURL string
+	// MailSender is the mailbox reports and incident notices are sent
+	// from (MAIL_SENDER); empty: nothing is mailed, and the send log says why.
+	MailSender string
+	// Recipients default the tenants' report and incident recipients.
+	Recipients settings.Defaults
+	// DNSResolver is host:port of the DNS server for mail-domain checks;
+	// empty: the system resolver.
+	DNSResolver string
+	// Auth is none (decisions record the stated `by`, unverified) or
+	// appservice (trust App Service Authentication's principal header).
+	Auth string
 	// Hosted is true under the Functions host (FUNCTIONS_WORKER_RUNTIME or
 	// WEBSITE_INSTANCE_ID set):
 	// the host fires timers and delivers Service Bus messages itself.
@@ -59,11 +77,13 @@ type Config struct {
 
 // settings lists every setting loadConfig reads, so a test can keep
 // local.settings.sample.json complete.
-var settings = []string{
+var settingNames = []string{
 	"FUNCTIONS_CUSTOMHANDLER_PORT", "M365_TENANTS", "GRAPH_ENDPOINT", "GRAPH_AUTH", "DEMO",
 	"STORE", "STORE_PATH", "COSMOS_ENDPOINT", "COSMOS_DATABASE", "COSMOS_KEY", "QUEUE",
 	"ServiceBusConnection__fullyQualifiedNamespace", "LOCAL_SCHEDULER", "NOTIFICATION_CLIENT_STATE",
 	"FUNCTIONS_WORKER_RUNTIME", "WEBSITE_INSTANCE_ID", "GRAPH_APP_CLIENT_ID", "RESPONDER_CLIENT_ID",
+	"PUBLIC_BASE_URL", "WEBSITE_HOSTNAME", "MAIL_SENDER", "REPORT_RECIPIENTS", "INCIDENT_RECIPIENTS",
+	"DNS_RESOLVER", "AUTH",
 }
 
 const defaultGraphEndpoint = "https://graph.microsoft.com"
@@ -98,7 +118,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	// When a Key Vault reference does not resolve, App Service passes the
 	// reference text itself as the value; used as a secret it would be a
 	// guessable constant, so start-up fails closed instead.
-	for _, k := range settings {
+	for _, k := range settingNames {
 		if v := strings.TrimSpace(getenv(k)); strings.HasPrefix(strings.ToLower(v), "@microsoft.keyvault(") {
 			bad(k, "is an unresolved Key Vault reference: the platform could not read the secret (check that the app's identity may read it and that the reference names an existing secret)")
 		}
@@ -197,6 +217,41 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	if c.ResponderClientID != "" && !tenantRE.MatchString(c.ResponderClientID) {
 		bad("RESPONDER_CLIENT_ID", "%q is not a client id (a GUID)", c.ResponderClientID)
 	}
+
+	c.PublicBaseURL = strings.TrimRight(strings.TrimSpace(getenv("PUBLIC_BASE_URL")), "/")
+	if c.PublicBaseURL == "" && c.Hosted && strings.TrimSpace(getenv("WEBSITE_HOSTNAME")) != "" {
+		c.PublicBaseURL = "https://" + strings.TrimSpace(getenv("WEBSITE_HOSTNAME"))
+	}
+	if c.PublicBaseURL != "" {
+		if err := checkPublicBaseURL(c.PublicBaseURL); err != nil {
+			bad("PUBLIC_BASE_URL", "%v", err)
+		}
+	}
+
+	c.MailSender = strings.TrimSpace(getenv("MAIL_SENDER"))
+	if c.MailSender != "" && !tenantRE.MatchString(c.MailSender) {
+		if p, err := mail.ParseAddress(c.MailSender); err != nil || p.Address != c.MailSender {
+			bad("MAIL_SENDER", "%q is neither a mailbox address (UPN) nor an object id", c.MailSender)
+		}
+	}
+	var err error
+	if c.Recipients.ReportRecipients, err = settings.ParseRecipients(getenv("REPORT_RECIPIENTS")); err != nil {
+		bad("REPORT_RECIPIENTS", "%v", err)
+	}
+	if c.Recipients.IncidentRecipients, err = settings.ParseRecipients(getenv("INCIDENT_RECIPIENTS")); err != nil {
+		bad("INCIDENT_RECIPIENTS", "%v", err)
+	}
+
+	c.DNSResolver = strings.TrimSpace(getenv("DNS_RESOLVER"))
+	if c.DNSResolver != "" {
+		if host, port, err := net.SplitHostPort(c.DNSResolver); err != nil || host == "" || port == "" {
+			bad("DNS_RESOLVER", "%q is not host:port", c.DNSResolver)
+		} else if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+			bad("DNS_RESOLVER", "%q: %q is not a port", c.DNSResolver, port)
+		}
+	}
+
+	c.Auth = oneOf("AUTH", "none", "none", "appservice")
 	return c, errors.Join(errs...)
 }
 
@@ -227,6 +282,31 @@ func checkGraphEndpoint(endpoint, auth string) error {
 		return fmt.Errorf("GRAPH_AUTH=azure needs an https endpoint, got %s", u.Scheme)
 	}
 	return nil
+}
+
+// checkPublicBaseURL wants https, since Graph delivers notifications only
+// to https endpoints; plain http is allowed on loopback for the demo
+// webhook and tests.
+func checkPublicBaseURL(v string) error {
+	u, err := url.Parse(v)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return fmt.Errorf("%q is not an http(s) URL", v)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("%q must not carry a query or fragment", v)
+	}
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		return fmt.Errorf("%q must be https: Graph only delivers notifications to https endpoints (http is allowed on loopback only)", v)
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func contains(list []string, s string) bool {

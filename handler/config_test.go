@@ -114,7 +114,7 @@ func TestSampleSettingsListEverySetting(t *testing.T) {
 		Values map[string]string `json:"Values"`
 	}
 	require.NoError(t, json.Unmarshal(b, &s))
-	for _, name := range settings {
+	for _, name := range settingNames {
 		_, ok := s.Values[name]
 		require.True(t, ok, "local.settings.sample.json lacks %s", name)
 	}

@@ -41,6 +41,7 @@ func (a *app) functions() map[string]function {
 		"Exceptions":                {api: a.exceptions},
 		"RestoreTests":              {api: a.restoreTests},
 		"Targets":                   {api: a.targets},
+		"Settings":                  {api: a.tenantSettings},
 		"Notifications":             {api: a.notifications},
 		"NotificationsLifecycle":    {api: a.lifecycleNotifications},
 	}

@@ -30,6 +30,29 @@ const (
 	ActionFailed   = "failed"
 )
 
+// Action types (CONTRACT section 7); the README lists any added.
+const (
+	ActionRevokeSessions        = "revokeSessions"
+	ActionDisableAccount        = "disableAccount"
+	ActionEnableAccount         = "enableAccount"
+	ActionRequirePasswordChange = "requirePasswordChange"
+	ActionConfirmCompromised    = "confirmCompromised"
+	ActionDisableInboxRule      = "disableInboxRule"
+	ActionRemediateMessage      = "remediateMessage"
+	ActionDefenderScan          = "defenderScan"
+	ActionRemoteLock            = "remoteLock"
+	ActionRetireDevice          = "retireDevice"
+	ActionWipeDevice            = "wipeDevice"
+	ActionUpdateAlert           = "updateAlert"
+)
+
+// ActionTypes lists every action type, in CONTRACT order.
+func ActionTypes() []string {
+	return []string{ActionRevokeSessions, ActionDisableAccount, ActionEnableAccount, ActionRequirePasswordChange,
+		ActionConfirmCompromised, ActionDisableInboxRule, ActionRemediateMessage, ActionDefenderScan,
+		ActionRemoteLock, ActionRetireDevice, ActionWipeDevice, ActionUpdateAlert}
+}
+
 // Incident is one or more correlated alerts about the same user or device.
 type Incident struct {
 	ID              string     `json:"id"`

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"m365security/shared/controls"
+	"m365security/shared/settings"
 	"m365security/shared/store"
 )
 
@@ -32,6 +33,31 @@ func (r Settings) UpdateTargets(ctx context.Context, tenantID string, change fun
 	return store.Update(ctx, r.s, store.KindState, tenantID, stateTargets, func(t *controls.Targets, _ *store.Doc, exists bool) error {
 		if !exists {
 			*t = controls.DefaultTargets()
+		}
+		return change(t)
+	})
+}
+
+// Tenant returns the tenant's settings document, the defaults where none
+// is stored.
+func (r Settings) Tenant(ctx context.Context, tenantID string) (settings.Tenant, error) {
+	t, _, err := store.GetJSON[settings.Tenant](ctx, r.s, store.KindState, tenantID, stateSettings)
+	ok, err := found(err)
+	if err != nil {
+		return t, fmt.Errorf("read settings: %w", err)
+	}
+	if !ok {
+		return settings.Default(), nil
+	}
+	return t, nil
+}
+
+// UpdateTenant applies change to the stored settings (the defaults when
+// none are stored) with ETag concurrency. change may run more than once.
+func (r Settings) UpdateTenant(ctx context.Context, tenantID string, change func(*settings.Tenant) error) (settings.Tenant, error) {
+	return store.Update(ctx, r.s, store.KindState, tenantID, stateSettings, func(t *settings.Tenant, _ *store.Doc, exists bool) error {
+		if !exists {
+			*t = settings.Default()
 		}
 		return change(t)
 	})
