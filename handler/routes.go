@@ -15,6 +15,7 @@ import (
 	"m365security/handler/invoke"
 	"m365security/shared/collect"
 	"m365security/shared/fanout"
+	"m365security/shared/posture"
 )
 
 // function is the Go side of one functions/<Name> folder: exactly one of the
@@ -44,6 +45,12 @@ func (a *app) functions() map[string]function {
 		"Settings":                  {api: a.tenantSettings},
 		"Notifications":             {api: a.notifications},
 		"NotificationsLifecycle":    {api: a.lifecycleNotifications},
+		"PollSignals":               {timer: a.fanOutTimer(jobPollSignals, pollEvery)},
+		"MaintainSubscriptions":     {timer: a.fanOutTimer(jobSubscriptions, subscriptionsEvery)},
+		"Incidents":                 {api: a.incidents},
+		"Incident":                  {api: a.incidentByID},
+		"ResolveIncident":           {api: a.resolveIncident},
+		"Subscriptions":             {api: a.subscriptions},
 	}
 	// Each collection area declares the timer that runs it; the timer fans
 	// the work out per tenant (RunTenantWork).
@@ -153,6 +160,15 @@ func (a *app) jobs() map[string]tenantJob {
 	for _, ar := range collect.Areas() {
 		area := ar.Name
 		out[fanout.CollectJob(area)] = func(ctx context.Context, log *slog.Logger, tenantID string) error {
+			if area == posture.AreaIdentity && a.signals != nil {
+				// Identity runs also report what changed that matters.
+				id, err := a.reassessIdentity(ctx, tenantID, log)
+				if err != nil {
+					return fmt.Errorf("assess %s: %w", area, err)
+				}
+				log.Info("posture collected", "area", string(area), "snapshot_id", id)
+				return nil
+			}
 			res, err := a.assess.Run(ctx, tenantID, area)
 			if err != nil {
 				return fmt.Errorf("assess %s: %w", area, err)
@@ -167,6 +183,9 @@ func (a *app) jobs() map[string]tenantJob {
 				"stored", res.Stored, "sources", len(res.Sources), "sources_failed", failed)
 			return nil
 		}
+	}
+	if a.signals != nil {
+		a.signalJobs(out)
 	}
 	return out
 }

@@ -50,6 +50,12 @@ type app struct {
 	// notificationSlots bounds concurrent webhook work (webhook.go).
 	notificationSlots notificationGate
 
+	// signals is the signal path (signals.go); nil in tests that do not
+	// wire Graph.
+	signals *signalPath
+	// clients reaches Graph (nil in tests that do not wire it).
+	clients *graph.Clients
+
 	// jobTable is jobs(), built once on first use (routes.go).
 	jobsOnce sync.Once
 	jobTable map[string]tenantJob
@@ -122,7 +128,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	a.records = records.New(a.store)
 	a.parker = storeParker{a.records.Parked}
 
-	var demoNotify string
+	var demoNotify, demoAlerts string
 	if cfg.Demo {
 		size := graphsim.DefaultSize()
 		size.Now = time.Now().UTC()
@@ -147,6 +153,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		sim.SetWebhook(graphsim.Webhook{URL: "http://" + ln.Addr().String() + "/api/notifications", ClientState: cfg.ClientState.Reveal()})
 		demoNotify = sim.URL() + graphsim.NotifyPath
+		demoAlerts = sim.URL() + graphsim.AlertsPath
+		// The demo tenant takes no token, so the demo has a responder (for
+		// subscriptions, resolve write-back and response actions) and a
+		// loopback public URL the simulator validates subscriptions against.
+		if cfg.ResponderClientID == "" {
+			cfg.ResponderClientID = demoResponderID
+		}
+		if cfg.PublicBaseURL == "" {
+			cfg.PublicBaseURL = "http://" + ln.Addr().String()
+		}
 		log.Info("demo tenant simulator started", "graph_endpoint", cfg.GraphEndpoint, "tenant_id", cfg.Tenants[0],
 			"notify_url", demoNotify, "client_state_generated", generated)
 	}
@@ -161,6 +177,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	a.assess = assess.New(a.records, collector(clients, log), a.now, log)
+	a.clients = clients
+	a.wireSignals(clients, log)
 
 	mux, err := a.router(meta)
 	if err != nil {
@@ -197,6 +215,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		if demoNotify != "" {
 			fmt.Fprintf(stdout, "  webhook:  curl -X POST %s   (the demo tenant sends a change notification)\n", demoNotify)
+			fmt.Fprintf(stdout, "  alert:    curl -X POST %s   (Defender raises an alert; an incident appears within a poll, 5 min)\n", demoAlerts)
 		}
 	}
 	if ready != nil {
@@ -242,6 +261,10 @@ func drain(log *slog.Logger, srv *http.Server, sched *scheduler, httpGrace, sche
 	}
 	<-done
 }
+
+// demoResponderID stands for the responder identity in demo mode, where
+// the simulator takes no token.
+const demoResponderID = "00000000-0000-4000-8000-00000000d3e0"
 
 // demoSeed fixes the demo organisation so every newcomer sees the same one.
 const demoSeed = 20261126

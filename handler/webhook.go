@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -15,8 +16,10 @@ import (
 
 	"m365security/handler/invoke"
 	"m365security/shared/changes"
+	"m365security/shared/incident"
 	"m365security/shared/posture"
 	"m365security/shared/queue"
+	"m365security/shared/signals"
 )
 
 // notificationsQueue carries change and lifecycle notifications from the
@@ -315,22 +318,21 @@ func (a *app) processChangeNotification(ctx context.Context, inv invoke.Invocati
 		return fmt.Errorf("tenant %q is not monitored", truncate(cm.TenantID, 40))
 	}
 	log := inv.Log.With("tenant_id", cm.TenantID, "kind", cm.Kind)
+	if cm.Kind == changes.KindLifecycle {
+		return a.lifecycleEvent(ctx, log, cm)
+	}
+	if err := a.protectedAccountChange(ctx, log, cm); err != nil {
+		return invoke.Retry(err)
+	}
 	var lastTaken time.Time
-	if cm.Kind == changes.KindChange {
-		last, err := a.assess.Latest(ctx, cm.TenantID, posture.AreaIdentity, time.Time{})
-		if err != nil {
-			return invoke.Retry(err)
-		}
-		if last != nil {
-			lastTaken = last.TakenAt
-		}
+	last, err := a.assess.Latest(ctx, cm.TenantID, posture.AreaIdentity, time.Time{})
+	if err != nil {
+		return invoke.Retry(err)
+	}
+	if last != nil {
+		lastTaken = last.TakenAt
 	}
 	switch changes.Decide(cm, lastTaken, a.now()) {
-	case changes.Reauthorize:
-		// No subscription renewer runs yet (README): say so where an
-		// operator will look, rather than imply it is handled.
-		log.Warn("subscription needs reauthorization and no renewer is deployed; renew it or it will stop delivering", "subscription_id", cm.SubscriptionID)
-		return nil
 	case changes.Fresh:
 		log.Info("directory change noted; identity posture is fresh")
 		return nil
@@ -338,10 +340,64 @@ func (a *app) processChangeNotification(ctx context.Context, inv invoke.Invocati
 		log.Info("notification for a resource posture does not track", "resource", truncate(cm.Resource, 80))
 		return nil
 	}
-	res, err := a.assess.Run(ctx, cm.TenantID, posture.AreaIdentity)
+	id, err := a.reassessIdentity(ctx, cm.TenantID, log)
 	if err != nil {
 		return invoke.Retry(err)
 	}
-	log.Info("identity posture re-assessed after notification", "snapshot_id", res.SnapshotID, "stored", res.Stored)
+	log.Info("identity posture re-assessed after notification", "snapshot_id", id)
+	return nil
+}
+
+// lifecycleEvent answers Graph's lifecycle notifications:
+// reauthorizationRequired reauthorizes (recreating when Graph refuses),
+// subscriptionRemoved recreates, missed reconciles through the delta
+// backstop and a re-assessment.
+func (a *app) lifecycleEvent(ctx context.Context, log *slog.Logger, cm changes.Message) error {
+	if a.signals == nil {
+		log.Warn("lifecycle notification with no signal path wired", "event", cm.LifecycleEvent)
+		return nil
+	}
+	var err error
+	switch changes.Decide(cm, time.Time{}, a.now()) {
+	case changes.Reauthorize:
+		err = a.signals.manager.Reauthorize(ctx, cm.TenantID, cm.SubscriptionID)
+	case changes.Recreate:
+		err = a.signals.manager.Removed(ctx, cm.TenantID, cm.SubscriptionID)
+	case changes.Reassess:
+		if _, err = a.signals.backstop.Run(ctx, cm.TenantID); err == nil {
+			_, err = a.reassessIdentity(ctx, cm.TenantID, log)
+		}
+	default:
+		log.Info("lifecycle event not acted on", "event", truncate(cm.LifecycleEvent, 40))
+		return nil
+	}
+	if err != nil {
+		return invoke.Retry(fmt.Errorf("lifecycle %s: %w", cm.LifecycleEvent, err))
+	}
+	log.Info("lifecycle event handled", "event", cm.LifecycleEvent, "subscription_id", cm.SubscriptionID)
+	return nil
+}
+
+// protectedAccountChange records a signal when a notification names a user
+// an active exception covers (a break-glass account): such an account
+// should never change unnoticed.
+func (a *app) protectedAccountChange(ctx context.Context, log *slog.Logger, cm changes.Message) error {
+	user := signals.UserOfResource(cm.Resource)
+	if user == "" || a.signals == nil {
+		return nil
+	}
+	exceptions, err := a.records.Exceptions.Relevant(ctx, cm.TenantID, cm.ReceivedAt)
+	if err != nil || len(exceptions) == 0 {
+		return err
+	}
+	c, ok := signals.ProtectedAccountChange(cm.TenantID, user, nil, exceptions, cm.ReceivedAt)
+	if !ok {
+		return nil
+	}
+	out, err := a.signals.pipeline.Ingest(ctx, cm.TenantID, incident.FromDirectoryChange(c))
+	if err != nil {
+		return err
+	}
+	log.Info("change to a protected account recorded", "incident_id", out.IncidentID, "outcome", out.Kind)
 	return nil
 }

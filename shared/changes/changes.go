@@ -94,6 +94,8 @@ const (
 	Fresh Action = "fresh"
 	// Reauthorize: the subscription needs reauthorizing.
 	Reauthorize Action = "reauthorize"
+	// Recreate: Graph removed the subscription; create it again.
+	Recreate Action = "recreate"
 	// Ignore: a resource posture does not track.
 	Ignore Action = "ignore"
 )
@@ -120,13 +122,13 @@ func Decide(m Message, lastIdentity, now time.Time) Action {
 	return Reassess
 }
 
-// lifecycleActions maps each lifecycle event to its action. missed and
-// subscriptionRemoved mean changes may have been lost: resynchronise now,
-// without the debounce.
+// lifecycleActions maps each lifecycle event to its action. missed means
+// changes were lost: reconcile now (delta and re-assessment), without the
+// debounce.
 var lifecycleActions = map[string]Action{
 	EventReauthorizationRequired: Reauthorize,
 	EventMissed:                  Reassess,
-	EventSubscriptionRemoved:     Reassess,
+	EventSubscriptionRemoved:     Recreate,
 }
 
 // directoryRoots are the resource roots whose objects move identity

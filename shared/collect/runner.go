@@ -194,6 +194,10 @@ func readSource[S any](ctx context.Context, c *graph.Reader, log *slog.Logger, s
 	return res
 }
 
+// Classify is classify for the signal readers' callers: a Graph error as a
+// source status and a reason fit for collection health.
+func Classify(err error) (posture.SourceStatus, string) { return classify(err) }
+
 // classify turns a collection error, classified in Graph's terms by
 // shared/graph, into a source status and a reason fit for reports: it names
 // the failure, never a token or a request body.

@@ -34,11 +34,15 @@ type Work struct {
 func CollectJob(area posture.Area) string { return "collect:" + string(area) }
 
 // Period names the slot of t at the given granularity: an hour for
-// collections (one snapshot per hour), coarser for daily jobs.
+// collections (one snapshot per hour), coarser for daily jobs, finer (to
+// the minute) for jobs that run more often than hourly, like the poller.
 func Period(t time.Time, every time.Duration) string {
 	t = t.UTC().Truncate(every)
-	if every >= 24*time.Hour {
+	switch {
+	case every >= 24*time.Hour:
 		return t.Format("20060102")
+	case every < time.Hour:
+		return t.Format("200601021504")
 	}
 	return t.Format("2006010215")
 }

@@ -30,6 +30,7 @@ func TestSplitMakesOneItemPerTenantKeyedByJobTenantAndPeriod(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEqual(t, msgs[0].ID, other[0].ID, "another job is other work")
 	require.Equal(t, "20261201", Period(fired, 24*time.Hour))
+	require.Equal(t, "202612010905", Period(fired.Truncate(time.Hour).Add(7*time.Minute), 5*time.Minute), "the poller's 5-minute slots")
 	none, err := Split("x", nil, fired, time.Hour)
 	require.NoError(t, err)
 	require.Empty(t, none)

@@ -23,11 +23,15 @@
 //	/identity/conditionalAccess/policies[/{id}], /identity/conditionalAccess/namedLocations[/{id}]
 //	/roleManagement/directory/roleDefinitions|roleAssignments|roleEligibilitySchedules[/{id}]
 //	    ($expand=principal on the last two)                   page 100, max 999, clamped
-//	/identityProtection/riskyUsers[/{id}]                     page 100, max 500, above → 400
+//	/identityProtection/riskyUsers[/{id}], /identityProtection/riskDetections[/{id}]  page 100, max 500, above → 400
+//	/users/delta(), /groups/delta() (full sync paged by $skiptoken, then @odata.deltaLink; a
+//	    $deltatoken returns what ChangeUser/ChangeGroup recorded since; latest; 410 after ExpireDeltaTokens)
 //	/deviceManagement/managedDevices[/{id}] ($expand=windowsProtectionState)  page 1000, max 1000, clamped
 //	/deviceManagement/managedDevices/{id}/windowsProtectionState
 //	/security/secureScores[/{id}] (newest first), /security/secureScoreControlProfiles[/{id}],
-//	/security/alerts_v2[/{id}] (newest first)                 page 100, max 1000, clamped
+//	/security/alerts_v2[/{id}] (newest first; RaiseAlert, UpdateAlert and PATCH change them
+//	    at run time and stamp lastUpdateDateTime)              page 100, max 1000, clamped
+//	POST /graphsim/alerts (outside /v1.0): raise a demo alert {"kind","user"}
 //	/solutions/backupRestore, /solutions/backupRestore/protectionPolicies[/{id}]
 //	/policies/authenticationStrengthPolicies[/{id}], /subscribedSkus[/{id}]
 //	/servicePrincipals[/{id}], /servicePrincipals/{id}/delegatedPermissionClassifications  page 100, max 999, above → 400
@@ -102,7 +106,7 @@
 //     requests to a path prefix, persistent errors per prefix, and licence
 //     gates with Graph's codes (see Fault and Licensing).
 //
-// Not reproduced: writes inside $batch, delta queries, change notifications, $search,
+// Not reproduced: writes inside $batch, delta of properties other than the few served, change notifications, $search,
 // $orderby, $skip, ConsistencyLevel semantics (the header is ignored, as is
 // Authorization), sign-in logs, incidents, service principals' other navigations, Graph's real
 // throttling limits, and eventual consistency.

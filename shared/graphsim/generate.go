@@ -242,6 +242,7 @@ func Generate(seed int64, size Size) *Tenant {
 	t.ConditionalAccessPolicies = g.caPolicies(t, caGroups)
 	t.AuthorizationPolicy = g.authorizationPolicy()
 	t.RiskyUsers = g.riskyUsers(t)
+	t.RiskDetections = g.riskDetections(t)
 	t.ManagedDevices = g.devices(t.Users, size.Devices)
 	profiles := g.controlProfiles()
 	t.SecureScoreControlProfiles = profiles
@@ -902,6 +903,27 @@ func (g *gen) riskyUsers(t *Tenant) []RiskyUser {
 		default:
 			add(&t.Users[i], "none", "dismissed", "adminDismissedAllRiskForUser")
 		}
+	}
+	return out
+}
+
+// riskDetections gives every at-risk or compromised user the detection that
+// raised the risk, some minutes before Identity Protection recorded it.
+func (g *gen) riskDetections(t *Tenant) []RiskDetection {
+	events := []string{"unfamiliarFeatures", "anonymizedIPAddress", "impossibleTravel", "leakedCredentials", "passwordSpray"}
+	var out []RiskDetection
+	for _, r := range t.RiskyUsers {
+		if r.RiskState != "atRisk" && r.RiskState != "confirmedCompromised" {
+			continue
+		}
+		detected := r.RiskLastUpdatedDateTime.Add(-time.Duration(1+g.r.IntN(30)) * time.Minute)
+		out = append(out, RiskDetection{
+			ID: g.uuid(), RequestID: g.uuid(), CorrelationID: g.uuid(), RiskEventType: events[g.r.IntN(len(events))],
+			RiskState: r.RiskState, RiskLevel: r.RiskLevel, RiskDetail: r.RiskDetail, Source: "IdentityProtection",
+			DetectionTimingType: "realtime", Activity: "signin", IPAddress: fmt.Sprintf("203.0.113.%d", 1+g.r.IntN(250)),
+			ActivityDateTime: detected.Add(-time.Duration(5+g.r.IntN(120)) * time.Minute), DetectedDateTime: detected,
+			LastUpdatedDateTime: r.RiskLastUpdatedDateTime, UserID: r.ID, UserDisplayName: r.UserDisplayName, UserPrincipalName: r.UserPrincipalName,
+		})
 	}
 	return out
 }

@@ -36,6 +36,7 @@ type Tenant struct {
 	AuthorizationPolicy        AuthorizationPolicy                       `json:"authorizationPolicy"`
 	Domains                    []Domain                                  `json:"domains"`
 	RiskyUsers                 []RiskyUser                               `json:"riskyUsers"`
+	RiskDetections             []RiskDetection                           `json:"riskDetections"`
 	ManagedDevices             []ManagedDevice                           `json:"managedDevices"`
 	SecureScores               []SecureScore                             `json:"secureScores"`
 	SecureScoreControlProfiles []SecureScoreControlProfile               `json:"secureScoreControlProfiles"`
@@ -513,6 +514,27 @@ type RiskyUser struct {
 	RiskDetail              string    `json:"riskDetail"`
 	UserDisplayName         string    `json:"userDisplayName"`
 	UserPrincipalName       string    `json:"userPrincipalName"`
+}
+
+// RiskDetection is microsoft.graph.riskDetection (Identity Protection).
+type RiskDetection struct {
+	ID                  string    `json:"id"`
+	RequestID           string    `json:"requestId"`
+	CorrelationID       string    `json:"correlationId"`
+	RiskEventType       string    `json:"riskEventType"`
+	RiskState           string    `json:"riskState"`
+	RiskLevel           string    `json:"riskLevel"`
+	RiskDetail          string    `json:"riskDetail"`
+	Source              string    `json:"source"`
+	DetectionTimingType string    `json:"detectionTimingType"`
+	Activity            string    `json:"activity"`
+	IPAddress           string    `json:"ipAddress"`
+	ActivityDateTime    time.Time `json:"activityDateTime"`
+	DetectedDateTime    time.Time `json:"detectedDateTime"`
+	LastUpdatedDateTime time.Time `json:"lastUpdatedDateTime"`
+	UserID              string    `json:"userId"`
+	UserDisplayName     string    `json:"userDisplayName"`
+	UserPrincipalName   string    `json:"userPrincipalName"`
 }
 
 // ManagedDevice is microsoft.graph.managedDevice (Intune). jailBroken is a

@@ -237,8 +237,25 @@ func buildRoutes() []route {
 		pageSecurity, func(t *Tenant) []SecureScore { return t.SecureScores })...)
 	add(collection("/security/secureScoreControlProfiles", "security/secureScoreControlProfiles", "microsoft.graph.secureScoreControlProfile",
 		pageSecurity, func(t *Tenant) []SecureScoreControlProfile { return t.SecureScoreControlProfiles })...)
-	add(collection("/security/alerts_v2", "security/alerts_v2", "microsoft.graph.security.alert",
-		pageSecurity, func(t *Tenant) []Alert { return t.Alerts })...)
+	alerts := collection(alertsPath, "security/alerts_v2", "microsoft.graph.security.alert",
+		pageSecurity, func(t *Tenant) []Alert { return t.Alerts })
+	// Alerts change at run time (RaiseAlert, UpdateAlert, PATCH).
+	alerts[0].list = func(ix *index, _ []string) (seq, *Fault) { return sliceSeq(ix.alertList()), nil }
+	alerts[1].item = func(ix *index, p []string) (any, *Fault) {
+		xs := ix.alertList()
+		i := ix.find(alertsPath, sliceSeq(xs), p[0])
+		if i < 0 {
+			return nil, notFound("ResourceNotFound", "Resource '"+p[0]+"' does not exist.")
+		}
+		return &xs[i], nil
+	}
+	add(alerts...)
+	detections := collection("/identityProtection/riskDetections", "identityProtection/riskDetections", "microsoft.graph.riskDetection",
+		pageIdentityProtection, func(t *Tenant) []RiskDetection { return t.RiskDetections })
+	for i := range detections {
+		detections[i].licence = risky[0].licence
+	}
+	add(detections...)
 
 	add(collection("/policies/authenticationStrengthPolicies", "policies/authenticationStrengthPolicies", "microsoft.graph.authenticationStrengthPolicy",
 		pageOther, func(t *Tenant) []AuthenticationStrengthPolicy { return t.AuthenticationStrengthPolicies })...)
@@ -367,6 +384,7 @@ type index struct {
 	groupsOnce sync.Once
 	directs    map[int][]int32
 	transitive map[int][]int32
+	live       live
 }
 
 func newIndex(t *Tenant) *index {

@@ -107,6 +107,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveNotify(w, r)
 		return
 	}
+	if r.URL.Path == AlertsPath {
+		s.serveRaise(w, r)
+		return
+	}
 	s.f.mu.Lock()
 	latency := s.f.latency
 	s.f.mu.Unlock()
@@ -126,6 +130,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var resp response
 	if r.URL.Path == "/v1.0/$batch" {
 		resp = s.serveBatch(r, base, reqID, clientID)
+	} else if kind := deltaKind(strings.TrimPrefix(r.URL.Path, "/v1.0")); kind != "" && r.Method == http.MethodGet {
+		resp = s.delta(kind, r.URL.Path, r.URL.RawQuery, base, reqID, clientID)
 	} else if isWrite(r.Method, r.URL.Path) {
 		resp = s.serveWrite(r, base, reqID, clientID)
 	} else {

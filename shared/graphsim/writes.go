@@ -412,6 +412,7 @@ func (s *Server) patchAlert(id string, raw []byte, base string, fail func(*Fault
 		cur[k] = v
 	}
 	s.w.mu.Unlock()
+	s.patchLiveAlert(id, patch)
 	cur["@odata.context"] = base + "/$metadata#security/alerts_v2/$entity"
 	b, _ := json.Marshal(cur)
 	return response{status: 200, body: b}

@@ -259,10 +259,12 @@ func merge(in *Incident, s Signal) bool {
 		changed = true
 	}
 	ents := normalized(Entities{
-		Users:     append(slices.Clone(in.Entities.Users), s.Entities.Users...),
-		Devices:   append(slices.Clone(in.Entities.Devices), s.Entities.Devices...),
-		Mailboxes: append(slices.Clone(in.Entities.Mailboxes), s.Entities.Mailboxes...),
-		URLs:      append(slices.Clone(in.Entities.URLs), s.Entities.URLs...),
+		Users:      append(slices.Clone(in.Entities.Users), s.Entities.Users...),
+		Devices:    append(slices.Clone(in.Entities.Devices), s.Entities.Devices...),
+		Mailboxes:  append(slices.Clone(in.Entities.Mailboxes), s.Entities.Mailboxes...),
+		URLs:       append(slices.Clone(in.Entities.URLs), s.Entities.URLs...),
+		Messages:   append(slices.Clone(in.Entities.Messages), s.Entities.Messages...),
+		InboxRules: append(slices.Clone(in.Entities.InboxRules), s.Entities.InboxRules...),
 	})
 	if !sameEntities(ents, in.Entities) {
 		in.Entities = ents
@@ -289,7 +291,8 @@ func earlier(cur *time.Time, t time.Time) (*time.Time, bool) {
 
 func sameEntities(a, b Entities) bool {
 	return slices.Equal(a.Users, b.Users) && slices.Equal(a.Devices, b.Devices) &&
-		slices.Equal(a.Mailboxes, b.Mailboxes) && slices.Equal(a.URLs, b.URLs)
+		slices.Equal(a.Mailboxes, b.Mailboxes) && slices.Equal(a.URLs, b.URLs) &&
+		slices.Equal(a.Messages, b.Messages) && slices.Equal(a.InboxRules, b.InboxRules)
 }
 
 // severityRank orders alert severities (alerts_v2 enum; critical for

@@ -72,6 +72,78 @@ type Incident struct {
 	// Signals are the signals merged into the incident with the state their
 	// source last gave them; Apply reads them to stay idempotent.
 	Signals []SignalState `json:"signals,omitempty"`
+	// Posture is each subject's posture from the latest snapshots when the
+	// incident opened (or when the subject joined it): why the alert
+	// matters.
+	Posture []SubjectPosture `json:"posture,omitempty"`
+	// Resolution is who resolved the incident, how and why.
+	Resolution *Resolution `json:"resolution,omitempty"`
+}
+
+// Resolution records a person's resolution of an incident.
+type Resolution struct {
+	By       string `json:"by"`
+	ObjectID string `json:"objectId,omitempty"`
+	// Verified is true when the platform signed the person in (AUTH=appservice).
+	Verified       bool      `json:"verified"`
+	Classification string    `json:"classification"`
+	Determination  string    `json:"determination,omitempty"`
+	Reason         string    `json:"reason,omitempty"`
+	At             time.Time `json:"at"`
+}
+
+// Classifications and determinations Defender accepts on an alert
+// (microsoft.graph.security.alert), which a resolution writes back.
+var (
+	Classifications = []string{"falsePositive", "truePositive", "informationalExpectedActivity"}
+	Determinations  = []string{"apt", "malware", "securityPersonnel", "securityTesting", "unwantedSoftware", "other",
+		"multiStagedAttack", "compromisedUser", "phishing", "maliciousUserActivity", "clean", "insufficientData",
+		"confirmedUserActivity", "lineOfBusinessApplication"}
+)
+
+// Statuses lists the incident statuses.
+func Statuses() []string {
+	return []string{StatusNew, StatusAwaitingApproval, StatusInProgress, StatusResolved}
+}
+
+// SubjectPosture is what the product knew about one user or device of an
+// incident. Tri-state fields are "yes", "no" or "unknown" (with Reason).
+type SubjectPosture struct {
+	Kind string `json:"kind"` // user or device
+	// ID is the entity as the incident names it (object id, UPN, device
+	// name); the other fields are resolved from the snapshot.
+	ID          string `json:"id"`
+	ObjectID    string `json:"objectId,omitempty"`
+	DisplayName string `json:"displayName,omitempty"`
+	// Found is false when no snapshot knows the subject.
+	Found      bool      `json:"found"`
+	SnapshotID string    `json:"snapshotId,omitempty"`
+	AsOf       time.Time `json:"asOf,omitempty"`
+	// Users.
+	MFARegistered string   `json:"mfaRegistered,omitempty"`
+	MFAEnforced   string   `json:"mfaEnforced,omitempty"`
+	EnforcedBy    []string `json:"enforcedBy,omitempty"`
+	ExcludedBy    []string `json:"excludedBy,omitempty"`
+	AdminRoles    []string `json:"adminRoles,omitempty"`
+	// Exceptions are active exceptions naming the user (e.g. break-glass).
+	Exceptions []string `json:"exceptions,omitempty"`
+	RiskLevel  string   `json:"riskLevel,omitempty"`
+	RiskState  string   `json:"riskState,omitempty"`
+	// Devices.
+	Compliance string `json:"compliance,omitempty"`
+	Protection string `json:"protection,omitempty"`
+	// Reason explains any unknown.
+	Reason string `json:"reason,omitempty"`
+}
+
+// HoldsRole reports whether the subject holds a directory role by name.
+func (p SubjectPosture) HoldsRole(name string) bool {
+	for _, r := range p.AdminRoles {
+		if r == name {
+			return true
+		}
+	}
+	return false
 }
 
 // Entities are what an incident is about.
@@ -80,6 +152,24 @@ type Entities struct {
 	Devices   []string `json:"devices,omitempty"`
 	Mailboxes []string `json:"mailboxes,omitempty"`
 	URLs      []string `json:"urls,omitempty"`
+	// Messages and InboxRules are what phishing and mailbox playbooks act
+	// on: analyzed messages and mailbox rules named in alert evidence.
+	Messages   []MessageRef   `json:"messages,omitempty"`
+	InboxRules []InboxRuleRef `json:"inboxRules,omitempty"`
+}
+
+// MessageRef names one delivered message (analyzedMessageEvidence).
+type MessageRef struct {
+	NetworkMessageID string `json:"networkMessageId"`
+	Recipient        string `json:"recipient"`
+}
+
+// InboxRuleRef names one mailbox rule (mailboxConfigurationEvidence): the
+// mailbox owner (object id or UPN) and the rule id, which is case-sensitive.
+type InboxRuleRef struct {
+	User   string `json:"user"`
+	RuleID string `json:"ruleId"`
+	Type   string `json:"type,omitempty"`
 }
 
 // Action is a response action taken or proposed.

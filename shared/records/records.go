@@ -21,6 +21,7 @@ type Records struct {
 	Subscriptions Subscriptions
 	SentReports   SentReports
 	Parked        Parked
+	Signals       Signals
 }
 
 // New returns the repositories over s.
@@ -36,6 +37,7 @@ func New(s store.Store) *Records {
 		Subscriptions: Subscriptions{s},
 		SentReports:   SentReports{s},
 		Parked:        Parked{s},
+		Signals:       Signals{s},
 	}
 }
 

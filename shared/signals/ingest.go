@@ -1,0 +1,281 @@
+// Package signals turns the tenant's security signals (Defender alerts,
+// risky users, directory changes that matter) into stored, correlated,
+// enriched incidents, and keeps the sources that feed them running: the
+// alert poller's watermark, Graph change-notification subscriptions and
+// the delta backstop behind them. Graph is reached through the Source
+// interface (the handler adapts shared/collect and shared/graph to it);
+// everything here is decisions and records.
+package signals
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"m365security/shared/incident"
+	"m365security/shared/posture"
+	"m365security/shared/records"
+	"m365security/shared/store"
+)
+
+// Pipeline stores signals as incidents.
+type Pipeline struct {
+	Records *records.Records
+	Now     func() time.Time
+	// Window is the correlation window (incident.DefaultWindow when 0).
+	Window time.Duration
+	// OnChange, when set, is told of every incident a signal created or
+	// changed (the response engine plans from it). Its error is returned,
+	// so a queued delivery is retried; it must be idempotent.
+	OnChange func(ctx context.Context, tenantID, incidentID string) error
+	Log      *slog.Logger
+}
+
+// Outcomes of Ingest.
+const (
+	Created   = "created"
+	Joined    = "joined"
+	Updated   = "updated"
+	Unchanged = "unchanged"
+)
+
+// Outcome says what Ingest did with one signal.
+type Outcome struct {
+	IncidentID string `json:"incidentId"`
+	Kind       string `json:"kind"`
+}
+
+// maxCandidates bounds the incidents one signal is correlated against.
+const maxCandidates = records.MaxIncidentsRead
+
+// Ingest stores one signal: into the incident that already holds it, into
+// an open incident about the same user or device within the window, or as
+// a new incident. A signal seen again (poll overlap, a rerun, a second
+// instance) lands in the same incident: the first writer's claim on the
+// signal id decides, and a new incident's id derives from the signal id so
+// two creators collide instead of making two.
+func (p *Pipeline) Ingest(ctx context.Context, tenantID string, s incident.Signal) (Outcome, error) {
+	if s.ID == "" {
+		return Outcome{}, errors.New("signal has no id")
+	}
+	s.TenantID = tenantID
+	now := p.Now().UTC()
+	claim, ok, err := p.Records.Signals.Claim(ctx, tenantID, s.ID)
+	if err != nil {
+		return Outcome{}, err
+	}
+	target, kind := claim.IncidentID, Updated
+	if !ok {
+		d, err := p.decide(ctx, tenantID, s, now)
+		if err != nil {
+			return Outcome{}, err
+		}
+		target, kind = d.IncidentID, Joined
+		if d.Kind == incident.DecisionNew {
+			target, kind = IncidentID(tenantID, s.ID), Created
+		} else if d.Kind == incident.DecisionDuplicate {
+			kind = Updated
+		}
+		held, err := p.Records.Signals.ClaimFor(ctx, tenantID, s.ID, target, now)
+		if err != nil {
+			return Outcome{}, err
+		}
+		if held.IncidentID != target {
+			target, kind = held.IncidentID, Updated
+		}
+	}
+	changed, created, err := p.apply(ctx, tenantID, target, s, now)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if created {
+		kind = Created
+	} else if !changed {
+		kind = Unchanged
+	}
+	if changed && p.OnChange != nil {
+		if err := p.OnChange(ctx, tenantID, target); err != nil {
+			return Outcome{IncidentID: target, Kind: kind}, fmt.Errorf("incident %s stored; response: %w", target, err)
+		}
+	}
+	return Outcome{IncidentID: target, Kind: kind}, nil
+}
+
+// IncidentID is the id of the incident a signal opens: derived from the
+// signal, so every creator of it agrees.
+func IncidentID(tenantID, signalID string) string {
+	h := sha256.Sum256([]byte(tenantID + "\x00" + signalID))
+	return "inc-" + hex.EncodeToString(h[:10])
+}
+
+func (p *Pipeline) window() time.Duration {
+	if p.Window > 0 {
+		return p.Window
+	}
+	return incident.DefaultWindow
+}
+
+// decide correlates s against the open incidents and those created
+// recently enough to hold a signal about the same subject.
+func (p *Pipeline) decide(ctx context.Context, tenantID string, s incident.Signal, now time.Time) (incident.Decision, error) {
+	open, err := p.Records.Incidents.List(ctx, tenantID, records.IncidentQuery{OpenOnly: true})
+	if err != nil {
+		return incident.Decision{}, err
+	}
+	at := s.CreatedAt
+	if at.IsZero() {
+		at = now
+	}
+	// Resolved incidents take a signal detected before their resolution;
+	// one created more than a window before the signal cannot share it.
+	recent, err := p.Records.Incidents.List(ctx, tenantID, records.IncidentQuery{From: at.Add(-2 * p.window()), Status: incident.StatusResolved})
+	if err != nil {
+		return incident.Decision{}, err
+	}
+	cands := append(open, recent...)
+	if len(cands) > maxCandidates {
+		cands = cands[len(cands)-maxCandidates:]
+	}
+	return incident.Correlate(cands, s, now, p.window()), nil
+}
+
+// apply merges s into the target incident, creating it (enriched) when it
+// does not exist yet: the first signal, or a claim whose creator stopped
+// before storing the incident.
+func (p *Pipeline) apply(ctx context.Context, tenantID, id string, s incident.Signal, now time.Time) (changed, created bool, err error) {
+	var newSubjects bool
+	in, err := p.Records.Incidents.Update(ctx, tenantID, id, func(in *incident.Incident) error {
+		before := len(in.Entities.Users) + len(in.Entities.Devices)
+		changed = incident.Apply(in, s, now)
+		newSubjects = len(in.Entities.Users)+len(in.Entities.Devices) > before
+		if !changed {
+			return store.ErrUnchanged
+		}
+		return nil
+	})
+	switch {
+	case err == nil && newSubjects:
+		return true, false, p.enrich(ctx, tenantID, in.ID, now)
+	case err == nil:
+		return changed, false, nil
+	case !errors.Is(err, records.ErrNotFound):
+		return false, false, err
+	}
+	fresh := incident.NewIncident(s, id, now)
+	if k, kerr := p.known(ctx, tenantID, fresh.Entities, now); kerr != nil {
+		p.log().Warn("incident opened without posture enrichment", "tenant_id", tenantID, "incident_id", id, "error", kerr.Error())
+		fresh.Timeline = append(fresh.Timeline, incident.Entry{At: now, Kind: EntryEnriched, Message: "posture could not be read: " + kerr.Error()})
+	} else {
+		fresh.Posture = Enrich(fresh.Entities, k)
+		fresh.Timeline = append(fresh.Timeline, incident.Entry{At: now, Kind: EntryEnriched, Message: enrichedMessage(fresh.Posture)})
+	}
+	if err := p.Records.Incidents.Create(ctx, fresh); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			// Another instance created it meanwhile: merge into theirs.
+			ch, _, err := p.apply(ctx, tenantID, id, s, now)
+			return ch, false, err
+		}
+		return false, false, err
+	}
+	return true, true, nil
+}
+
+// EntryEnriched is the timeline kind of a posture enrichment.
+const EntryEnriched = "enriched"
+
+// enrich adds the posture of subjects that joined an incident after it
+// opened, read as of now.
+func (p *Pipeline) enrich(ctx context.Context, tenantID, id string, now time.Time) error {
+	cur, err := p.Records.Incidents.Get(ctx, tenantID, id)
+	if err != nil {
+		return err
+	}
+	k, err := p.known(ctx, tenantID, cur.Entities, now)
+	if err != nil {
+		p.log().Warn("posture enrichment skipped", "tenant_id", tenantID, "incident_id", id, "error", err.Error())
+		return nil
+	}
+	subjects := Enrich(cur.Entities, k)
+	_, err = p.Records.Incidents.Update(ctx, tenantID, id, func(in *incident.Incident) error {
+		have := map[string]bool{}
+		for _, s := range in.Posture {
+			have[s.Kind+":"+strings.ToLower(s.ID)] = true
+			have[s.Kind+":"+strings.ToLower(s.ObjectID)] = true
+		}
+		var added []incident.SubjectPosture
+		for _, s := range subjects {
+			if !have[s.Kind+":"+strings.ToLower(s.ID)] && (s.ObjectID == "" || !have[s.Kind+":"+strings.ToLower(s.ObjectID)]) {
+				added = append(added, s)
+			}
+		}
+		if len(added) == 0 {
+			return store.ErrUnchanged
+		}
+		in.Posture = append(in.Posture, added...)
+		in.Timeline = append(in.Timeline, incident.Entry{At: now, Kind: EntryEnriched, Message: enrichedMessage(added)})
+		return nil
+	})
+	return err
+}
+
+func enrichedMessage(subjects []incident.SubjectPosture) string {
+	var parts []string
+	for _, s := range subjects {
+		switch {
+		case s.Kind == "user" && s.Found:
+			parts = append(parts, fmt.Sprintf("%s: MFA registered %s, enforced %s", s.ID, s.MFARegistered, s.MFAEnforced))
+		case s.Kind == "device" && s.Found:
+			parts = append(parts, fmt.Sprintf("%s: %s, %s", s.ID, s.Compliance, s.Protection))
+		default:
+			parts = append(parts, s.ID+": posture unknown")
+		}
+	}
+	if len(parts) == 0 {
+		return "no users or devices to enrich"
+	}
+	return "posture added: " + strings.Join(parts, "; ")
+}
+
+// known reads the latest identity and devices snapshots at at, with the
+// states of the entities' users.
+func (p *Pipeline) known(ctx context.Context, tenantID string, e incident.Entities, at time.Time) (Known, error) {
+	k := Known{At: at}
+	var err error
+	if len(e.Users) > 0 {
+		if k.Identity, err = p.Records.Snapshots.Latest(ctx, tenantID, posture.AreaIdentity, at); err != nil {
+			return k, fmt.Errorf("read identity snapshot: %w", err)
+		}
+		if k.Identity != nil {
+			want := map[string]bool{}
+			for _, u := range e.Users {
+				want[strings.ToLower(u)] = true
+			}
+			if k.Users, err = p.Records.Snapshots.UserStates(ctx, *k.Identity, func(u posture.UserMFA) bool {
+				return want[strings.ToLower(u.ID)] || want[strings.ToLower(u.UserPrincipalName)]
+			}); err != nil {
+				return k, fmt.Errorf("read user states: %w", err)
+			}
+		}
+		if k.Exceptions, err = p.Records.Exceptions.Relevant(ctx, tenantID, at); err != nil {
+			return k, fmt.Errorf("read exceptions: %w", err)
+		}
+	}
+	if len(e.Devices) > 0 {
+		if k.Devices, err = p.Records.Snapshots.Latest(ctx, tenantID, posture.AreaDevices, at); err != nil {
+			return k, fmt.Errorf("read devices snapshot: %w", err)
+		}
+	}
+	return k, nil
+}
+
+func (p *Pipeline) log() *slog.Logger {
+	if p.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return p.Log
+}
