@@ -162,7 +162,9 @@ func (g graphSignals) Delta(ctx context.Context, tenantID, resource, link string
 // graphSubscriber adapts the responder's subscription operations.
 type graphSubscriber struct{ clients *graph.Clients }
 
-func (g graphSubscriber) writer(tenantID string) (*graph.Writer, error) { return g.clients.Writer(tenantID) }
+func (g graphSubscriber) writer(tenantID string) (*graph.Writer, error) {
+	return g.clients.Writer(tenantID)
+}
 
 func subscriptionOf(s graph.Subscription) signals.Subscription {
 	return signals.Subscription{ID: s.ID, Resource: s.Resource, ChangeType: s.ChangeType, NotificationURL: s.NotificationURL,

@@ -89,7 +89,12 @@ func TestValidate(t *testing.T) {
 			assert.Contains(t, err.Error(), tc.want)
 		})
 	}
-	assert.Equal(t, 1000, func() int { v := ok; v.AutoActionsPerHour = 1000; require.NoError(t, v.Validate(known)); return v.AutoActionsPerHour }())
+	assert.Equal(t, 1000, func() int {
+		v := ok
+		v.AutoActionsPerHour = 1000
+		require.NoError(t, v.Validate(known))
+		return v.AutoActionsPerHour
+	}())
 	v := ok
 	v.AutoActionsPerHour = 0
 	require.NoError(t, v.Validate(known), "0 means the default")
