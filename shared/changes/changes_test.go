@@ -35,7 +35,7 @@ func TestDecide(t *testing.T) {
 		{"a user's members-named sub-resource is not a group's", change("users/u/members"), time.Time{}, Ignore},
 		{"a message of another kind is ignored", Message{Kind: "other", Resource: "users/u"}, time.Time{}, Ignore},
 		{"missed re-assesses at once, ignoring the debounce", life(EventMissed), now, Reassess},
-		{"subscription removed re-assesses at once", life(EventSubscriptionRemoved), now, Reassess},
+		{"subscription removed recreates the subscription", life(EventSubscriptionRemoved), now, Recreate},
 		{"reauthorization required asks for reauthorization", life(EventReauthorizationRequired), time.Time{}, Reauthorize},
 		{"an unknown lifecycle event is ignored", life("somethingNew"), time.Time{}, Ignore},
 	}
