@@ -323,6 +323,11 @@ func TestServiceBusQueuesMatchTriggers(t *testing.T) {
 	for q, fn := range triggers {
 		assert.Contains(t, queues, q, "%s: queue %q (trigger of %s) is not in queueNames", file, q, fn)
 	}
+	// A queue no function is triggered from would collect messages nobody
+	// processes or dead-letters.
+	for _, q := range queues {
+		assert.Contains(t, triggers, q, "%s: queue %q is no serviceBusTrigger's queueName in functions/*/function.json", file, q)
+	}
 	matches(t, `'Microsoft\.ServiceBus/namespaces/queues@[^']+'\s*=\s*\[for\s+\w+\s+in\s+queueNames\s*:`, code,
 		"%s: the queue resource must loop over queueNames", file)
 	counts := regexp.MustCompile(`maxDeliveryCount:\s*(\d+)`).FindAllStringSubmatch(code, -1)
