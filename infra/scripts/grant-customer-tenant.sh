@@ -27,6 +27,9 @@
 # --revoke-extra, removes) Graph app roles the service principal holds beyond
 # the list, so the result is exactly the list. Safe to run again.
 set -euo pipefail
+if ((BASH_VERSINFO[0] < 4)); then
+  echo "needs bash 4 or later (on macOS: brew install bash)" >&2; exit 1
+fi
 
 collector_permissions=(
   User.Read.All

@@ -77,7 +77,8 @@ if (-not $sp) {
 # 2. A scope holding the sender mailbox only. An object id matches
 #    ExternalDirectoryObjectId; an address matches PrimarySmtpAddress.
 $scopeName = "$Name mail sender"
-$isObjectId = [Guid]::TryParse($Mailbox, [ref][Guid]::Empty)
+$parsed = [Guid]::Empty
+$isObjectId = [Guid]::TryParse($Mailbox, [ref]$parsed)
 $filter = if ($isObjectId) { "ExternalDirectoryObjectId -eq '$Mailbox'" } else { "PrimarySmtpAddress -eq '$Mailbox'" }
 $scope = Get-ManagementScope -Identity $scopeName -ErrorAction SilentlyContinue
 if (-not $scope) {
@@ -91,7 +92,9 @@ if (-not $scope) {
 }
 
 # 3. Application Mail.Send for that scope, and no unscoped assignment.
-$assignments = @(Get-ManagementRoleAssignment -RoleAssignee $AppId.ToString() -Role 'Application Mail.Send' -ErrorAction SilentlyContinue)
+# Assignments are listed for the Exchange pointer's identity.
+$assignee = if ($sp) { $sp.Identity } else { $AppId.ToString() }
+$assignments = @(Get-ManagementRoleAssignment -RoleAssignee $assignee -Role 'Application Mail.Send' -ErrorAction SilentlyContinue)
 foreach ($a in $assignments) {
     if ($a.CustomResourceScope -ne $scopeName) {
         Write-Warning "removing assignment $($a.Name): scope '$($a.CustomResourceScope)' is not '$scopeName'"
