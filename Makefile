@@ -12,6 +12,7 @@ BUILDFLAGS := -trimpath -ldflags "$(LDFLAGS)"
 PKG_GOOS ?= linux
 PKG_GOARCH ?= amd64
 COSMOS_TOOLS := test-tools/cosmosdb
+BICEP_GRAMMAR := test-tools/bicep-grammar
 PORT ?= 7071
 
 .PHONY: run build package test test-tools fuzz bench bench-render bench-all lint clean
@@ -34,12 +35,17 @@ package:
 	CGO_ENABLED=0 GOOS=$(PKG_GOOS) GOARCH=$(PKG_GOARCH) $(GO) build $(BUILDFLAGS) -o dist/handler-$(PKG_GOOS)-$(PKG_GOARCH) ./handler
 	$(GO) run ./tools/stage -binary dist/handler-$(PKG_GOOS)-$(PKG_GOARCH) -out dist
 
-# test-tools installs the pinned Cosmos DB server (npm ci is a no-op when the
-# lockfile is already satisfied).
-test-tools: $(COSMOS_TOOLS)/node_modules/.package-lock.json
+# test-tools installs the pinned Cosmos DB server and the pinned tree-sitter
+# Bicep grammar infra/infra_test.go parses the Bicep files with (npm ci is a
+# no-op when the lockfile is already satisfied). The grammar is used as
+# WebAssembly, so its native install script is skipped.
+test-tools: $(COSMOS_TOOLS)/node_modules/.package-lock.json $(BICEP_GRAMMAR)/node_modules/.package-lock.json
 
 $(COSMOS_TOOLS)/node_modules/.package-lock.json: $(COSMOS_TOOLS)/package.json $(COSMOS_TOOLS)/package-lock.json
 	cd $(COSMOS_TOOLS) && npm ci --no-audit --no-fund --loglevel=error
+
+$(BICEP_GRAMMAR)/node_modules/.package-lock.json: $(BICEP_GRAMMAR)/package.json $(BICEP_GRAMMAR)/package-lock.json
+	cd $(BICEP_GRAMMAR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 
 test: test-tools lint
 	$(GO) test -count=1 -timeout 20m ./...

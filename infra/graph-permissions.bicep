@@ -1,29 +1,39 @@
-// Microsoft Graph application permissions (app roles) for the m365security
-// service principal, granted with the Microsoft Graph Bicep extension
-// (extension alias configured in infra/bicepconfig.json).
+// Microsoft Graph application permissions (app roles) for the two
+// m365security identities, granted with the Microsoft Graph Bicep extension
+// (extension alias configured in infra/bicepconfig.json; Bicep CLI 0.36.1 or
+// later). The Graph extension works in the public cloud only.
 //
-// Deploy it separately from main.bicep: creating app role assignments on
-// Microsoft Graph needs a deployer with a Graph-privileged Entra role
-// (Privileged Role Administrator or Global Administrator) in the tenant the
-// deployment runs in. Run it once per monitored tenant, in that tenant:
-//   - home tenant: principalObjectId = main.bicep output identityPrincipalId
-//     (the user-assigned managed identity's service principal);
-//   - any other tenant: principalObjectId = the object id of the service
-//     principal that represents the product there (see README, multi-tenant).
+// main.bicep runs it for the home tenant (grantGraphPermissions). It can also
+// run on its own, e.g. by someone holding Privileged Role Administrator or
+// Global Administrator when the infrastructure deployer does not, or in
+// another tenant for the service principals of the multi-tenant apps there
+// (see README, customer tenants; infra/scripts/grant-customer-tenant.sh does
+// the same with the Azure CLI):
 //
-//   az deployment group create -g RG -f infra/graph-permissions.bicep -p principalObjectId=<object id>
+//   az deployment group create -g RG -f infra/graph-permissions.bicep \
+//     -p collectorPrincipalId=<object id> responderPrincipalId=<object id>
 //
-// Read-only, least privilege: exactly the permissions the collector catalogue
-// in shared/collect declares (collect.Catalogue(); README table "Microsoft
-// Graph permissions"; infra/infra_test.go keeps the three equal).
+// Least privilege, two identities:
+//   - the collector gets exactly the read permissions the collector catalogue
+//     declares (collect.Catalogue() in shared/collect), nothing that writes;
+//   - the responder gets exactly the permissions the typed Graph writes
+//     declare (graph.WritePermissions() in shared/graph), nothing else.
+// infra/infra_test.go keeps both lists equal to the code, the README tables
+// in step, and states why a permission may sit on both.
 
 extension microsoftGraphV1
 
-@description('Object id of the service principal that receives the Graph app roles.')
-param principalObjectId string
+@description('Object id of the collector\'s service principal (main.bicep output identityPrincipalId).')
+param collectorPrincipalId string
 
-// Granted: read permissions of the collectors (CollectIdentity, CollectDevices,
-// CollectSecureScore, CollectBackup).
+@description('Object id of the responder\'s service principal (main.bicep output responderPrincipalId). Empty grants the collector only.')
+param responderPrincipalId string = ''
+
+@description('Leave Mail.Send out of the Entra ID grants: it is granted, scoped to MAIL_SENDER, by Exchange Online RBAC for Applications (infra/scripts/restrict-mail-send.ps1). A tenant-wide Entra grant would let the responder send as every mailbox, whatever Exchange scopes.')
+param scopeMailSendWithExchange bool = true
+
+// The collector's read permissions (CollectIdentity, CollectDevices,
+// CollectSecureScore, CollectBackup, and every area collect.Areas() adds).
 var graphReadPermissions = [
   'User.Read.All'
   'AuditLog.Read.All'
@@ -41,18 +51,15 @@ var graphReadPermissions = [
   'LicenseAssignment.Read.All'
 ]
 
-// NOT GRANTED HERE: the responder identity's permissions. Every Graph write
-// (response actions, subscriptions, sendMail) uses a separate identity,
-// RESPONDER_CLIENT_ID, so the collector identity above stays read-only. This
-// list is exactly what shared/graph declares for its write operations
-// (graph.WritePermissions(); infra/infra_test.go keeps the two equal and the
-// README table in step). Provisioning that second identity and granting these
-// to it is a later infra step; until then the handler refuses every write.
-// Notes: User-PasswordProfile.ReadWrite.All also needs the User Administrator
-// Entra role; Mail.Send should be scoped to the sender mailbox with Exchange
-// Online RBAC for Applications; the subscriptions need the read permission of
-// the subscribed resource (User.Read.All, Group.Read.All) on the responder,
-// because Graph lists and renews an app's subscriptions for that app only.
+// The responder's permissions: every Graph write (response actions,
+// subscriptions, sendMail) runs as RESPONDER_CLIENT_ID, so the collector
+// above stays read-only. Notes: User-PasswordProfile.ReadWrite.All also needs
+// the User Administrator Entra role; Mail.Send is scoped to the sender with
+// Exchange Online RBAC for Applications (scopeMailSendWithExchange); the
+// subscriptions need the read permission of the subscribed resource
+// (User.Read.All, Group.Read.All) on the responder, because Graph lists and
+// renews an app's subscriptions for that app only - which is why User.Read.All
+// sits on both identities (infra_test.go, sharedPermissions).
 var responderPermissions = [
   'User.RevokeSessions.All'
   'User.EnableDisableAccount.All'
@@ -74,13 +81,30 @@ resource graph 'Microsoft.Graph/servicePrincipals@v1.0' existing = {
 
 var graphAppRoles = graph.appRoles
 
+// Permissions granted only through Exchange Online RBAC for Applications
+// when scopeMailSendWithExchange is on.
+var exchangeScopedPermissions = [
+  'Mail.Send'
+]
+
+var responderEntraPermissions = empty(responderPrincipalId) ? [] : (scopeMailSendWithExchange ? filter(responderPermissions, p => !contains(exchangeScopedPermissions, p)) : responderPermissions)
+
 resource grants 'Microsoft.Graph/appRoleAssignedTo@v1.0' = [for permission in graphReadPermissions: {
   appRoleId: filter(graphAppRoles, role => role.value == permission)[0].id
-  principalId: principalObjectId
+  principalId: collectorPrincipalId
+  resourceId: graph.id
+}]
+
+resource responderGrants 'Microsoft.Graph/appRoleAssignedTo@v1.0' = [for permission in responderEntraPermissions: {
+  appRoleId: filter(graphAppRoles, role => role.value == permission)[0].id
+  principalId: responderPrincipalId
   resourceId: graph.id
 }]
 
 output grantedPermissions array = graphReadPermissions
 
-@description('For the responder identity (RESPONDER_CLIENT_ID); not granted by this deployment.')
-output responderPermissionsToGrant array = responderPermissions
+@description('Granted to the responder in Entra ID by this deployment.')
+output responderGrantedPermissions array = responderEntraPermissions
+
+@description('To grant with Exchange Online RBAC for Applications (infra/scripts/restrict-mail-send.ps1), scoped to MAIL_SENDER.')
+output exchangeScopedPermissions array = scopeMailSendWithExchange ? exchangeScopedPermissions : []

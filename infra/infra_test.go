@@ -35,7 +35,7 @@ var allowedAbsentSettings = map[string]string{
 	"GRAPH_ENDPOINT":               "optional: set only when the graphEndpoint parameter is given (checked in TestFunctionAppSettings)",
 	"WEBSITE_INSTANCE_ID":          "set by the Azure Functions platform on every instance",
 	"GRAPH_APP_CLIENT_ID":          "optional: only for monitoring tenants other than the identity's home tenant (infra/README.md)",
-	"RESPONDER_CLIENT_ID":          "optional: the responder identity is not provisioned by infra yet (infra/README.md, Graph permissions); unset, Graph writes are refused",
+	"WEBSITE_HOSTNAME":             "set by the platform; PUBLIC_BASE_URL defaults to https://$WEBSITE_HOSTNAME",
 	"FUNCTIONS_WORKER_RUNTIME":     "Flex Consumption rejects it as an app setting; functionAppConfig.runtime name 'custom' replaces it (checked in TestFunctionAppSettings)",
 }
 
@@ -323,6 +323,11 @@ func TestServiceBusQueuesMatchTriggers(t *testing.T) {
 	for q, fn := range triggers {
 		assert.Contains(t, queues, q, "%s: queue %q (trigger of %s) is not in queueNames", file, q, fn)
 	}
+	// A queue no function is triggered from would collect messages nobody
+	// processes or dead-letters.
+	for _, q := range queues {
+		assert.Contains(t, triggers, q, "%s: queue %q is no serviceBusTrigger's queueName in functions/*/function.json", file, q)
+	}
 	matches(t, `'Microsoft\.ServiceBus/namespaces/queues@[^']+'\s*=\s*\[for\s+\w+\s+in\s+queueNames\s*:`, code,
 		"%s: the queue resource must loop over queueNames", file)
 	counts := regexp.MustCompile(`maxDeliveryCount:\s*(\d+)`).FindAllStringSubmatch(code, -1)
@@ -386,8 +391,8 @@ func TestCosmosContainersMatchStoreKinds(t *testing.T) {
 }
 
 func TestFunctionAppSettings(t *testing.T) {
-	m := regexp.MustCompile(`(?s)var settings = \[\]string\{(.*?)\}`).FindStringSubmatch(readFile(t, "handler/config.go"))
-	require.NotNil(t, m, "handler/config.go: no `var settings = []string{...}`")
+	m := regexp.MustCompile(`(?s)var settingNames = \[\]string\{(.*?)\}`).FindStringSubmatch(readFile(t, "handler/config.go"))
+	require.NotNil(t, m, "handler/config.go: no `var settingNames = []string{...}`")
 	var settings []string
 	for _, q := range regexp.MustCompile(`"([^"]+)"`).FindAllStringSubmatch(m[1], -1) {
 		settings = append(settings, q[1])
@@ -426,6 +431,15 @@ func TestFunctionAppSettings(t *testing.T) {
 		"COSMOS_ENDPOINT":                               `cosmosEndpoint`,
 		"COSMOS_DATABASE":                               `cosmosDatabaseName`,
 		"APPLICATIONINSIGHTS_CONNECTION_STRING":         `appInsightsConnectionString`,
+		"RESPONDER_CLIENT_ID":                           `responderClientId`,
+		"PUBLIC_BASE_URL":                               `publicBaseUrl`,
+		"MAIL_SENDER":                                   `mailSender`,
+		"REPORT_RECIPIENTS":                             `join(reportRecipients, ',')`,
+		"INCIDENT_RECIPIENTS":                           `join(incidentRecipients, ',')`,
+		"DNS_RESOLVER":                                  `dnsResolver`,
+		// Trust the principal header only together with App Service
+		// Authentication (modules/signin.bicep, same consoleSignIn switch).
+		"AUTH": `consoleSignIn ? 'appservice' : 'none'`,
 	}
 	for k, v := range want {
 		if assert.Contains(t, core, k, "%s: coreAppSettings lacks %s", file, k) {
@@ -561,11 +575,20 @@ func grantedPermissions(t *testing.T) []string {
 	code := bicep(t, file)
 	granted := arrayVar(t, code, file, "graphReadPermissions")
 	matches(t, `(?m)^extension\s+microsoftGraphV1\b`, code, "%s: uses the Microsoft Graph Bicep extension", file)
-	matches(t, `'Microsoft\.Graph/appRoleAssignedTo@v1\.0'\s*=\s*\[for\s+\w+\s+in\s+graphReadPermissions\s*:`, code,
-		"%s: app role assignments must loop over graphReadPermissions", file)
-	notMatches(t, `\[for\s+\w+\s+in\s+responderPermissions\b`, code, "%s: the responder's permissions are listed, not granted to the collector identity", file)
-	// No permission-looking string outside the two lists.
-	listed := append(append([]string{}, granted...), responderPermissions(t)...)
+	// Each identity's loop grants its own list to its own principal, and
+	// only those two loops exist.
+	matches(t, `(?s)'Microsoft\.Graph/appRoleAssignedTo@v1\.0'\s*=\s*\[for\s+(\w+)\s+in\s+graphReadPermissions\s*:\s*\{[^}]*principalId:\s*collectorPrincipalId\s`, code,
+		"%s: the collector's app role assignments must loop over graphReadPermissions with principalId collectorPrincipalId", file)
+	matches(t, `(?s)'Microsoft\.Graph/appRoleAssignedTo@v1\.0'\s*=\s*\[for\s+(\w+)\s+in\s+responderEntraPermissions\s*:\s*\{[^}]*principalId:\s*responderPrincipalId\s`, code,
+		"%s: the responder's app role assignments must loop over responderEntraPermissions with principalId responderPrincipalId", file)
+	assert.Len(t, regexp.MustCompile(`'Microsoft\.Graph/appRoleAssignedTo@`).FindAllString(code, -1), 2,
+		"%s: exactly two app role assignment loops, one per identity", file)
+	// Mail.Send leaves the Entra grants when Exchange scopes it.
+	matches(t, `responderEntraPermissions\s*=\s*empty\(responderPrincipalId\)\s*\?\s*\[\]\s*:\s*\(scopeMailSendWithExchange\s*\?\s*filter\(responderPermissions,\s*(\w+)\s*=>\s*!contains\(exchangeScopedPermissions,\s*\w+\)\)\s*:\s*responderPermissions\)`, code,
+		"%s: responderEntraPermissions must be responderPermissions less exchangeScopedPermissions when scopeMailSendWithExchange", file)
+	matches(t, `(?m)^param\s+scopeMailSendWithExchange\s+bool\s*=\s*true\b`, code, "%s: Exchange scoping of Mail.Send is the default", file)
+	// No permission-looking string outside the lists.
+	listed := append(append(append([]string{}, granted...), responderPermissions(t)...), arrayVar(t, code, file, "exchangeScopedPermissions")...)
 	perm := regexp.MustCompile(`^[A-Z][A-Za-z]+(-[A-Za-z]+)?(\.[A-Za-z]+)+$`)
 	for _, q := range quoted.FindAllStringSubmatch(code, -1) {
 		if perm.MatchString(q[1]) {

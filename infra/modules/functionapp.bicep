@@ -1,9 +1,10 @@
 // The Function App: Flex Consumption (FC1, Linux) running the Go custom
-// handler. Everything it touches is reached with the user-assigned identity:
-// host storage, the deployment package container, Application Insights, the
+// handler, with two user-assigned identities. The collector reaches host
+// storage, the deployment package container, Application Insights, the
 // Service Bus trigger, the Key Vault reference, and - inside the handler via
-// DefaultAzureCredential + AZURE_CLIENT_ID - Microsoft Graph, Cosmos DB and the
-// Service Bus sender.
+// AZURE_CLIENT_ID - Graph reads, Cosmos DB and the Service Bus sender. The
+// responder (RESPONDER_CLIENT_ID) is used by the handler for Graph writes and
+// sendMail only, and holds no Azure role.
 //
 // Why Flex Consumption and not Linux Consumption (Y1): Flex supports the
 // custom-handler runtime (functionAppConfig.runtime name 'custom', version
@@ -30,6 +31,12 @@ param identityId string
 
 @description('Client (application) id of the user-assigned managed identity.')
 param identityClientId string
+
+@description('Resource id of the responder identity (Graph writes and mail).')
+param responderIdentityId string
+
+@description('Client id of the responder identity (RESPONDER_CLIENT_ID).')
+param responderClientId string
 
 @description('Name of the storage account used as AzureWebJobsStorage.')
 param storageAccountName string
@@ -78,6 +85,27 @@ param instanceMemoryMB int = 2048
 @minValue(0)
 param httpAlwaysReady int = 0
 
+@description('MAIL_SENDER: mailbox that sends reports and notifications; empty mails nothing.')
+param mailSender string = ''
+
+@description('REPORT_RECIPIENTS defaults.')
+param reportRecipients string[] = []
+
+@description('INCIDENT_RECIPIENTS defaults.')
+param incidentRecipients string[] = []
+
+@description('DNS_RESOLVER (host:port); empty uses the platform resolver.')
+param dnsResolver string = ''
+
+@description('PUBLIC_BASE_URL; empty lets the handler use https://$WEBSITE_HOSTNAME.')
+param publicBaseUrl string = ''
+
+@description('App Service Authentication is configured on this app (modules/signin.bicep): AUTH=appservice.')
+param consoleSignIn bool = true
+
+@description('azd finds the app to deploy to by this tag (azure.yaml service name).')
+param azdServiceName string = 'handler'
+
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
   location: location
@@ -118,6 +146,16 @@ var coreAppSettings = {
   ServiceBusConnection__clientId: identityClientId
   LOCAL_SCHEDULER: 'off'
   NOTIFICATION_CLIENT_STATE: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${notificationClientStateSecretName})'
+  RESPONDER_CLIENT_ID: responderClientId
+  // Empty values are read as unset by the handler (CONTRACT section 2).
+  PUBLIC_BASE_URL: publicBaseUrl
+  MAIL_SENDER: mailSender
+  REPORT_RECIPIENTS: join(reportRecipients, ',')
+  INCIDENT_RECIPIENTS: join(incidentRecipients, ',')
+  DNS_RESOLVER: dnsResolver
+  // appservice only together with App Service Authentication (signin.bicep),
+  // which strips a client's own X-MS-CLIENT-PRINCIPAL header.
+  AUTH: consoleSignIn ? 'appservice' : 'none'
 }
 
 // GRAPH_ENDPOINT only when the deployer overrides the Graph root.
@@ -138,12 +176,15 @@ var httpAlwaysReadyConfig = [
 resource app 'Microsoft.Web/sites@2024-04-01' = {
   name: appName
   location: location
-  tags: tags
+  tags: union(tags, {
+    'azd-service-name': azdServiceName
+  })
   kind: 'functionapp,linux'
   identity: {
     type: 'UserAssigned'
     userAssignedIdentities: {
       '${identityId}': {}
+      '${responderIdentityId}': {}
     }
   }
   properties: {
