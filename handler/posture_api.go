@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"m365security/shared/assess"
+	"m365security/shared/records"
 	"net/http"
 	"strings"
 	"time"
@@ -141,7 +142,16 @@ func (a *app) collection(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, v)
+	// Signal sources (alerts, risky users, subscriptions, delta) sit beside
+	// the posture areas: what could not be read, and why, in one place.
+	sig, err := a.records.Signals.Health(r.Context(), t)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, struct {
+		assess.CollectionView
+		Signals records.SignalHealth `json:"signals"`
+	}{v, sig})
 	return nil
 }
 

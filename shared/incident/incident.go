@@ -92,13 +92,15 @@ type Resolution struct {
 	At             time.Time `json:"at"`
 }
 
-// Classifications and determinations Defender accepts on an alert
-// (microsoft.graph.security.alert), which a resolution writes back.
+// Classifications and determinations Defender accepts on an alert, which a
+// resolution writes back: the alertDetermination members of Graph's v1.0
+// metadata as msgraph-sdk-go v1.89.0 carries them (the docs page lists
+// older names such as compromisedUser, which the service refuses).
 var (
 	Classifications = []string{"falsePositive", "truePositive", "informationalExpectedActivity"}
 	Determinations  = []string{"apt", "malware", "securityPersonnel", "securityTesting", "unwantedSoftware", "other",
-		"multiStagedAttack", "compromisedUser", "phishing", "maliciousUserActivity", "clean", "insufficientData",
-		"confirmedUserActivity", "lineOfBusinessApplication"}
+		"multiStagedAttack", "compromisedAccount", "phishing", "maliciousUserActivity", "notMalicious",
+		"notEnoughDataToValidate", "confirmedActivity", "lineOfBusinessApplication"}
 )
 
 // Statuses lists the incident statuses.
