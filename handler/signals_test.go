@@ -29,7 +29,7 @@ type signalApp struct {
 	url string
 }
 
-func newSignalApp(t *testing.T) *signalApp {
+func newSignalApp(t testing.TB) *signalApp {
 	t.Helper()
 	size := graphsim.DefaultSize()
 	size.Now = time.Now().UTC()
@@ -53,7 +53,7 @@ func newSignalApp(t *testing.T) *signalApp {
 	return &signalApp{app: a, sim: sim, api: h, url: srv.URL}
 }
 
-func (s *signalApp) job(t *testing.T, name string) error {
+func (s *signalApp) job(t testing.TB, name string) error {
 	t.Helper()
 	return s.jobs()[name](context.Background(), slog.New(slog.DiscardHandler), testTenant)
 }

@@ -385,3 +385,7 @@ func (s *Server) delta(kind, path, rawQuery, base, reqID, clientID string) respo
 	s.f.record(LogEntry{Method: http.MethodGet, Path: path, Query: rawQuery, Route: "/v1.0/" + kind + "/delta", Status: resp.status}, false)
 	return resp
 }
+
+// UserID returns the id of the tenant's i-th user (modulo the population),
+// for tests that need many distinct subjects.
+func (s *Server) UserID(i int) string { return s.t.Users[i%len(s.t.Users)].ID }

@@ -60,6 +60,41 @@ const maxCandidates = records.MaxIncidentsRead
 // signal id decides, and a new incident's id derives from the signal id so
 // two creators collide instead of making two.
 func (p *Pipeline) Ingest(ctx context.Context, tenantID string, s incident.Signal) (Outcome, error) {
+	return p.ingest(ctx, tenantID, s, nil)
+}
+
+// Batch ingests many signals of one tenant (a poll's page set) reading the
+// correlation candidates once instead of once per signal; it keeps them up
+// to date with what it stores. Claims still decide duplicates, so a batch
+// running beside another writer stays correct; at worst two concurrent
+// batches open two incidents about one user that one writer would have
+// joined.
+type Batch struct {
+	p        *Pipeline
+	tenantID string
+	cands    []incident.Incident
+	loaded   bool
+}
+
+// NewBatch starts a batch for the tenant.
+func (p *Pipeline) NewBatch(tenantID string) *Batch { return &Batch{p: p, tenantID: tenantID} }
+
+// Ingest stores one signal of the batch.
+func (b *Batch) Ingest(ctx context.Context, s incident.Signal) (Outcome, error) {
+	return b.p.ingest(ctx, b.tenantID, s, b)
+}
+
+func (b *Batch) remember(in incident.Incident) {
+	for i := range b.cands {
+		if b.cands[i].ID == in.ID {
+			b.cands[i] = in
+			return
+		}
+	}
+	b.cands = append(b.cands, in)
+}
+
+func (p *Pipeline) ingest(ctx context.Context, tenantID string, s incident.Signal, b *Batch) (Outcome, error) {
 	if s.ID == "" {
 		return Outcome{}, errors.New("signal has no id")
 	}
@@ -71,7 +106,7 @@ func (p *Pipeline) Ingest(ctx context.Context, tenantID string, s incident.Signa
 	}
 	target, kind := claim.IncidentID, Updated
 	if !ok {
-		d, err := p.decide(ctx, tenantID, s, now)
+		d, err := p.decide(ctx, tenantID, s, now, b)
 		if err != nil {
 			return Outcome{}, err
 		}
@@ -92,6 +127,13 @@ func (p *Pipeline) Ingest(ctx context.Context, tenantID string, s incident.Signa
 	changed, created, err := p.apply(ctx, tenantID, target, s, now)
 	if err != nil {
 		return Outcome{}, err
+	}
+	if b != nil && b.loaded && (changed || created) {
+		in, err := p.Records.Incidents.Get(ctx, tenantID, target)
+		if err != nil {
+			return Outcome{}, err
+		}
+		b.remember(in)
 	}
 	if created {
 		kind = Created
@@ -122,7 +164,10 @@ func (p *Pipeline) window() time.Duration {
 
 // decide correlates s against the open incidents and those created
 // recently enough to hold a signal about the same subject.
-func (p *Pipeline) decide(ctx context.Context, tenantID string, s incident.Signal, now time.Time) (incident.Decision, error) {
+func (p *Pipeline) decide(ctx context.Context, tenantID string, s incident.Signal, now time.Time, b *Batch) (incident.Decision, error) {
+	if b != nil && b.loaded {
+		return incident.Correlate(b.cands, s, now, p.window()), nil
+	}
 	open, err := p.Records.Incidents.List(ctx, tenantID, records.IncidentQuery{OpenOnly: true})
 	if err != nil {
 		return incident.Decision{}, err
@@ -140,6 +185,16 @@ func (p *Pipeline) decide(ctx context.Context, tenantID string, s incident.Signa
 	cands := append(open, recent...)
 	if len(cands) > maxCandidates {
 		cands = cands[len(cands)-maxCandidates:]
+	}
+	if b != nil {
+		// A batch reads resolved incidents from a window before now, which
+		// covers its signals' detection times in practice (a poll reads
+		// recent updates); Correlate still applies each signal's own times.
+		if recent, err = p.Records.Incidents.List(ctx, tenantID, records.IncidentQuery{From: now.Add(-InitialLookback - 2*p.window()), Status: incident.StatusResolved}); err != nil {
+			return incident.Decision{}, err
+		}
+		b.cands, b.loaded = append(open, recent...), true
+		return incident.Correlate(b.cands, s, now, p.window()), nil
 	}
 	return incident.Correlate(cands, s, now, p.window()), nil
 }

@@ -175,3 +175,22 @@ func TestANewIncidentIsEnrichedAndSaysWhenPostureIsMissing(t *testing.T) {
 	assert.Contains(t, in.Posture[0].Reason, "no identity snapshot")
 	assert.Equal(t, EntryEnriched, in.Timeline[len(in.Timeline)-1].Kind)
 }
+
+func TestABatchCorrelatesAgainstWhatItStored(t *testing.T) {
+	ctx := context.Background()
+	p, _ := newPipeline(t)
+	// An incident stored before the batch, and one resolved long ago.
+	_, err := p.Ingest(ctx, tenant, incident.FromAlert(alert("a0", "u0", t0.Add(-time.Hour))))
+	require.NoError(t, err)
+	b := p.NewBatch(tenant)
+	kinds := []string{}
+	for _, a := range []incident.AlertRecord{alert("a1", "u1", t0), alert("a2", "u1", t0.Add(time.Minute)), alert("a3", "u0", t0), alert("a1", "u1", t0)} {
+		out, err := b.Ingest(ctx, incident.FromAlert(a))
+		require.NoError(t, err)
+		kinds = append(kinds, out.Kind)
+	}
+	assert.Equal(t, []string{Created, Joined, Joined, Unchanged}, kinds)
+	got := list(t, p)
+	require.Len(t, got, 2)
+	assert.Len(t, got[1].AlertIDs, 2)
+}

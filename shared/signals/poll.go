@@ -108,9 +108,10 @@ func (p *Poller) pollAlerts(ctx context.Context, tenantID string, since, now tim
 		return p.failed(ctx, tenantID, SourceAlerts, err, now, &res.AlertsStatus)
 	}
 	newest := since
+	batch := p.Pipeline.NewBatch(tenantID)
 	for _, a := range alerts {
 		a.TenantID = tenantID
-		out, err := p.Pipeline.Ingest(ctx, tenantID, incident.FromAlert(a))
+		out, err := batch.Ingest(ctx, incident.FromAlert(a))
 		if err != nil {
 			return fmt.Errorf("store alert %s: %w", a.ID, err)
 		}
@@ -156,8 +157,9 @@ func (p *Poller) pollRisky(ctx context.Context, tenantID string, now time.Time, 
 				"tenant_id", tenantID, "error", err.Error())
 		}
 	}
+	batch := p.Pipeline.NewBatch(tenantID)
 	for _, u := range users {
-		out, err := p.Pipeline.Ingest(ctx, tenantID, incident.FromRiskyUser(tenantID, u, detections))
+		out, err := batch.Ingest(ctx, incident.FromRiskyUser(tenantID, u, detections))
 		if err != nil {
 			return fmt.Errorf("store risky user %s: %w", u.ID, err)
 		}
