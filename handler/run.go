@@ -158,7 +158,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		sim.SetWebhook(graphsim.Webhook{URL: "http://" + ln.Addr().String() + "/api/notifications", ClientState: cfg.ClientState.Reveal()})
 		demoNotify = sim.URL() + graphsim.NotifyPath
-		log.Info("demo tenant simulator started", "graph_endpoint", cfg.GraphEndpoint, "tenant_id", cfg.Tenants[0],
+		log.Info("demo tenant simulator started", "graph_endpoint", cfg.GraphEndpoint, "tenant_id", cfg.Tenants[0], "dns_resolver", cfg.DNSResolver,
 			"notify_url", demoNotify, "client_state_generated", generated)
 	}
 	for _, t := range cfg.Tenants {
