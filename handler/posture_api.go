@@ -3,15 +3,14 @@ package main
 import (
 	"encoding/json"
 	"errors"
-
-	"m365security/shared/assess"
-	"m365security/shared/records"
 	"net/http"
 	"strings"
 	"time"
 
+	"m365security/shared/assess"
 	"m365security/shared/controls"
 	"m365security/shared/posture"
+	"m365security/shared/records"
 )
 
 func (a *app) health(w http.ResponseWriter, r *http.Request) error {

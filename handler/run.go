@@ -23,8 +23,10 @@ import (
 	"m365security/handler/invoke"
 	"m365security/shared/assess"
 	"m365security/shared/collect"
+	"m365security/shared/dnssim"
 	"m365security/shared/graph"
 	"m365security/shared/graphsim"
+	"m365security/shared/maildns"
 	"m365security/shared/posture"
 	"m365security/shared/queue"
 	"m365security/shared/queue/inprocess"
@@ -130,9 +132,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	var demoNotify, demoAlerts string
 	if cfg.Demo {
-		size := graphsim.DefaultSize()
-		size.Now = time.Now().UTC()
-		demo := graphsim.Generate(demoSeed, size)
+		// The demo tenant's domains publish their mail records on an
+		// authoritative server of their own, unless DNS_RESOLVER says
+		// where to ask instead.
+		demo := demoTenant()
+		dnsAddr, closeDNS, err := startDemoDNS(demo.DNS)
+		if err != nil {
+			return fmt.Errorf("start demo DNS: %w", err)
+		}
+		closers = append(closers, func(context.Context) error { return closeDNS() })
+		if cfg.DNSResolver == "" {
+			cfg.DNSResolver = dnsAddr
+		}
 		sim := graphsim.NewServer(demo, graphsim.Options{})
 		if err := sim.Start(); err != nil {
 			return fmt.Errorf("start demo tenant: %w", err)
@@ -163,7 +174,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if cfg.PublicBaseURL == "" {
 			cfg.PublicBaseURL = "http://" + ln.Addr().String()
 		}
-		log.Info("demo tenant simulator started", "graph_endpoint", cfg.GraphEndpoint, "tenant_id", cfg.Tenants[0],
+		log.Info("demo tenant simulator started", "graph_endpoint", cfg.GraphEndpoint, "tenant_id", cfg.Tenants[0], "dns_resolver", cfg.DNSResolver,
 			"notify_url", demoNotify, "client_state_generated", generated)
 	}
 	for _, t := range cfg.Tenants {
@@ -176,7 +187,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	a.assess = assess.New(a.records, collector(clients, log), a.now, log)
+	a.assess = assess.New(a.records, collector(clients, mailResolver(cfg, log), log), a.now, log)
 	a.clients = clients
 	a.wireSignals(clients, log)
 
@@ -333,7 +344,7 @@ func responder(cfg Config, getenv func(string) string) graph.Responder {
 // collector adapts the Graph collectors to assess.Collector: the area's
 // declaration reads it, or marks its sources skipped when no client can be
 // built for the tenant.
-func collector(clients *graph.Clients, log *slog.Logger) assess.Collector {
+func collector(clients *graph.Clients, dns maildns.Lookuper, log *slog.Logger) assess.Collector {
 	return func(ctx context.Context, tenantID string, area posture.Area) assess.Collected {
 		ar, ok := collect.AreaNamed(area)
 		if !ok {
@@ -343,7 +354,7 @@ func collector(clients *graph.Clients, log *slog.Logger) assess.Collector {
 		if err != nil {
 			return ar.Unavailable(err.Error())
 		}
-		return ar.Collect(ctx, c, log.With("tenant_id", tenantID, "area", string(area)))
+		return ar.Collect(ctx, collect.Env{Graph: c, DNS: dns}, log.With("tenant_id", tenantID, "area", string(area)))
 	}
 }
 
@@ -412,4 +423,38 @@ type storeParker struct{ parked records.Parked }
 
 func (p storeParker) Park(ctx context.Context, m invoke.Parked) error {
 	return p.parked.Park(ctx, records.ParkedMessage(m))
+}
+
+// demoTenant is the built-in demo organisation.
+func demoTenant() *graphsim.Tenant {
+	size := graphsim.DefaultSize()
+	size.Now = time.Now().UTC()
+	return graphsim.Generate(demoSeed, size)
+}
+
+// startDemoDNS serves records on a loopback authoritative server.
+func startDemoDNS(records []string) (addr string, closeFn func() error, err error) {
+	srv, err := dnssim.New(records)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := srv.Start(); err != nil {
+		return "", nil, err
+	}
+	return srv.Addr(), srv.Close, nil
+}
+
+// mailResolver is the DNS resolver of the mail-domain checks:
+// DNS_RESOLVER, else the servers of /etc/resolv.conf. A system without
+// either still starts; every mail domain's lookups are unknown with the
+// reason.
+func mailResolver(cfg Config, log *slog.Logger) maildns.Lookuper {
+	servers := []string{cfg.DNSResolver}
+	if cfg.DNSResolver == "" {
+		var err error
+		if servers, err = maildns.SystemServers("/etc/resolv.conf"); err != nil {
+			log.Warn("no system DNS resolver; mail-domain checks will be unknown until DNS_RESOLVER is set", "error", err.Error())
+		}
+	}
+	return maildns.NewResolver(servers, maildns.DefaultTimeout, maildns.DefaultAttempts)
 }

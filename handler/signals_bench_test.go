@@ -19,10 +19,11 @@ import (
 //     (200 a second from 8 clients for 5 s); p50 and p99 of the 202's
 //     latency, which Graph wants under 3 s (acknowledging means decoding,
 //     checking clientState and queueing).
+//
 //   - poll: alerts raised in the simulator, read through the SDK by the
 //     poller, correlated and stored as incidents; alerts per second.
 //
-//	go test -run '^$' -bench SignalPath -benchtime 1x ./handler
+//     go test -run '^$' -bench SignalPath -benchtime 1x ./handler
 func BenchmarkSignalPath(b *testing.B) {
 	b.Run("webhook-200-per-s", func(b *testing.B) {
 		a, _ := newTestApp(b)

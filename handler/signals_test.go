@@ -48,7 +48,7 @@ func newSignalApp(t testing.TB) *signalApp {
 	require.NoError(t, err)
 	log := slog.New(slog.DiscardHandler)
 	a.clients = clients
-	a.assess = assess.New(a.records, collector(clients, log), a.now, log)
+	a.assess = assess.New(a.records, collector(clients, nil, log), a.now, log)
 	a.wireSignals(clients, log)
 	return &signalApp{app: a, sim: sim, api: h, url: srv.URL}
 }

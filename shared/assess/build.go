@@ -28,6 +28,7 @@ var builders = map[posture.Area]builder{
 	posture.AreaDevices:     buildDevices,
 	posture.AreaSecureScore: buildSecureScore,
 	posture.AreaBackup:      func(s *posture.Snapshot, c Collected) []posture.UserMFA { s.Backup = c.Backup; return nil },
+	posture.AreaEmail:       buildEmail,
 }
 
 // build evaluates a collection into a snapshot. It is pure.
@@ -101,6 +102,12 @@ func buildDevices(s *posture.Snapshot, c Collected) []posture.UserMFA {
 func buildSecureScore(s *posture.Snapshot, c Collected) []posture.UserMFA {
 	s.Metrics = metrics.SecureScore(c.SecureScore, c.Sources, s.TakenAt)
 	s.SecureScore = reduceSecureScore(c.SecureScore)
+	return nil
+}
+
+func buildEmail(s *posture.Snapshot, c Collected) []posture.UserMFA {
+	s.Metrics = metrics.MailDomains(c.Email, c.Sources, s.TakenAt)
+	s.Email = c.Email
 	return nil
 }
 

@@ -193,6 +193,11 @@ func (s *Service) input(ctx context.Context, tenantID string, at time.Time, only
 	if in.Targets, err = s.records.Settings.Targets(ctx, tenantID); err != nil {
 		return in, nil, err
 	}
+	tenant, err := s.records.Settings.Tenant(ctx, tenantID)
+	if err != nil {
+		return in, nil, err
+	}
+	in.FederalAgency = tenant.FederalAgency
 	exceptions, err := s.records.Exceptions.Relevant(ctx, tenantID, at)
 	if err != nil {
 		return in, nil, err

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	"m365security/shared/graph"
+	"m365security/shared/maildns"
 	"m365security/shared/posture"
 )
 
@@ -18,31 +19,44 @@ type Area struct {
 	// Timer is the functions/<Timer> folder whose schedule runs the area.
 	Timer   string
 	Sources []SourceInfo
-	collect func(context.Context, *graph.Reader, *slog.Logger) posture.Collected
+	collect func(context.Context, Env, *slog.Logger) posture.Collected
+}
+
+// Env is what a collection reads from: the tenant's Graph reader, and the
+// DNS resolver the email area checks mail domains with (nil: none
+// configured, and the DNS source fails with that reason).
+type Env struct {
+	Graph *graph.Reader
+	DNS   maildns.Lookuper
 }
 
 // Areas lists every collection area in display order (posture.Areas).
 func Areas() []Area {
 	return []Area{
 		{Name: posture.AreaIdentity, Timer: "CollectIdentity", Sources: infos(identitySources()),
-			collect: func(ctx context.Context, c *graph.Reader, log *slog.Logger) posture.Collected {
-				id, src := Identity(ctx, c, log)
+			collect: func(ctx context.Context, e Env, log *slog.Logger) posture.Collected {
+				id, src := Identity(ctx, e.Graph, log)
 				return posture.Collected{Sources: src, Identity: id}
 			}},
 		{Name: posture.AreaDevices, Timer: "CollectDevices", Sources: infos(deviceSources()),
-			collect: func(ctx context.Context, c *graph.Reader, log *slog.Logger) posture.Collected {
-				d, src := Devices(ctx, c, log)
+			collect: func(ctx context.Context, e Env, log *slog.Logger) posture.Collected {
+				d, src := Devices(ctx, e.Graph, log)
 				return posture.Collected{Sources: src, Devices: d}
 			}},
 		{Name: posture.AreaSecureScore, Timer: "CollectSecureScore", Sources: infos(secureScoreSources()),
-			collect: func(ctx context.Context, c *graph.Reader, log *slog.Logger) posture.Collected {
-				ss, src := SecureScore(ctx, c, log)
+			collect: func(ctx context.Context, e Env, log *slog.Logger) posture.Collected {
+				ss, src := SecureScore(ctx, e.Graph, log)
 				return posture.Collected{Sources: src, SecureScore: ss}
 			}},
 		{Name: posture.AreaBackup, Timer: "CollectBackup", Sources: infos(backupSources()),
-			collect: func(ctx context.Context, c *graph.Reader, log *slog.Logger) posture.Collected {
-				b, src := Backup(ctx, c, log)
+			collect: func(ctx context.Context, e Env, log *slog.Logger) posture.Collected {
+				b, src := Backup(ctx, e.Graph, log)
 				return posture.Collected{Sources: src, Backup: b}
+			}},
+		{Name: posture.AreaEmail, Timer: "CollectEmail", Sources: infos(emailSources()),
+			collect: func(ctx context.Context, e Env, log *slog.Logger) posture.Collected {
+				m, src := Email(ctx, e.Graph, e.DNS, log)
+				return posture.Collected{Sources: src, Email: m}
 			}},
 	}
 }
@@ -57,9 +71,9 @@ func AreaNamed(name posture.Area) (Area, bool) {
 	return Area{}, false
 }
 
-// Collect reads the area from Graph.
-func (a Area) Collect(ctx context.Context, c *graph.Reader, log *slog.Logger) posture.Collected {
-	return a.collect(ctx, c, log)
+// Collect reads the area from Graph (and DNS).
+func (a Area) Collect(ctx context.Context, env Env, log *slog.Logger) posture.Collected {
+	return a.collect(ctx, env, log)
 }
 
 // Unavailable is the collection of a run that could not reach Graph at all

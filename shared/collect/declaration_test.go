@@ -1,6 +1,7 @@
 package collect
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -29,10 +30,16 @@ func TestAreasAreDeclaredOnceAndMatchPosture(t *testing.T) {
 	require.Len(t, Catalogue(), func() int {
 		n := 0
 		for _, a := range Areas() {
-			n += len(a.Sources)
+			for _, s := range a.Sources {
+				if !s.DNS {
+					n++
+				}
+			}
 		}
 		return n
-	}())
+	}(), "the catalogue holds every Graph source and no DNS source")
+	email, _ := AreaNamed(posture.AreaEmail)
+	require.True(t, slices.ContainsFunc(email.Sources, func(s SourceInfo) bool { return s.DNS && s.Name == posture.SrcMailDNS }))
 }
 
 func TestUnavailableMarksEveryDeclaredSourceSkipped(t *testing.T) {

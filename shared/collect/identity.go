@@ -39,7 +39,7 @@ var (
 	assignmentSelect   = []string{"principalId", "roleDefinitionId", "directoryScopeId"}
 	definitionSelect   = []string{"id", "templateId", "displayName", "isBuiltIn"}
 	authorizationSel   = []string{"allowInvitesFrom", "guestUserRoleId", "blockMsolPowerShell", "defaultUserRolePermissions"}
-	domainSelect       = []string{"id", "isVerified", "authenticationType", "passwordValidityPeriodInDays"}
+	domainSelect       = []string{"id", "isVerified", "authenticationType", "passwordValidityPeriodInDays", "isDefault", "isInitial", "supportedServices"}
 	riskyUserSelect    = []string{"id", "userPrincipalName", "riskLevel", "riskState", "riskLastUpdatedDateTime"}
 	riskyUserFilter    = "riskState eq 'atRisk'"
 )
@@ -629,6 +629,9 @@ func fetchDomains(ctx context.Context, r *reader, st *identityState) (int, error
 					ID:                 deref(d.GetId()),
 					IsVerified:         deref(d.GetIsVerified()),
 					AuthenticationType: deref(d.GetAuthenticationType()),
+					IsDefault:          deref(d.GetIsDefault()),
+					IsInitial:          deref(d.GetIsInitial()),
+					SupportedServices:  d.GetSupportedServices(),
 				}
 				if v := d.GetPasswordValidityPeriodInDays(); v != nil {
 					dom.PasswordValidityPeriodInDays = ptr(int(*v))

@@ -160,10 +160,11 @@ func TestIdentityReadsEverySource(t *testing.T) {
 				PermissionGrantPoliciesAssigned: []string{"ManagePermissionGrantsForSelf.microsoft-user-default-legacy"}, BlockMsolPowerShell: true,
 			}, id.Authorization)
 		}},
-		{"domains keep their authentication type and password expiry", func(t *testing.T) {
+		{"domains keep their authentication type, password expiry and services", func(t *testing.T) {
 			require.ElementsMatch(t, []posture.Domain{
-				{ID: "contoso.example", IsVerified: true, AuthenticationType: "Managed", PasswordValidityPeriodInDays: ptr(2147483647)},
-				{ID: "corp.contoso.example", IsVerified: true, AuthenticationType: "Federated"},
+				{ID: "contoso.example", IsVerified: true, AuthenticationType: "Managed", PasswordValidityPeriodInDays: ptr(2147483647),
+					IsDefault: true, SupportedServices: []string{"Email"}},
+				{ID: "corp.contoso.example", IsVerified: true, AuthenticationType: "Federated", SupportedServices: []string{}},
 			}, id.Domains)
 		}},
 		{"only users at risk are listed", func(t *testing.T) {

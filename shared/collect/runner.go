@@ -48,6 +48,9 @@ type SourceInfo struct {
 	// After names sources that are read first when present, whatever their
 	// outcome: their data is used if available.
 	After []string
+	// DNS marks a source read from DNS, not Graph: it needs no permission
+	// and is not in Catalogue.
+	DNS bool
 }
 
 // source is a SourceInfo with the function that reads it into the

@@ -188,6 +188,7 @@ func TestCatalogIsConsistent(t *testing.T) {
 		posture.SrcRiskyUsers, posture.SrcManagedDevices, posture.SrcProtectionStates, posture.SrcSecureScores,
 		posture.SrcControlProfiles, posture.SrcBackupService, posture.SrcBackupPolicies,
 		posture.SrcAuthStrengths, posture.SrcPermissionClasses, posture.SrcGroupEligibility, posture.SrcSubscribedSkus,
+		posture.SrcMailDomains, posture.SrcMailSkus, posture.SrcMailScores, posture.SrcMailProfiles,
 	}
 	var names []string
 	for _, s := range cat {

@@ -120,6 +120,8 @@ func fetchControlProfiles(ctx context.Context, r *reader, st *secureScoreState) 
 					UserImpact:      deref(c.GetUserImpact()),
 					Deprecated:      deref(c.GetDeprecated()),
 					ActionURL:       deref(c.GetActionUrl()),
+					Service:         deref(c.GetService()),
+					Remediation:     plainText(deref(c.GetRemediation()), maxRemediation),
 				})
 			}
 			return nil

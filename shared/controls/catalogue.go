@@ -2,6 +2,7 @@ package controls
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -34,7 +35,9 @@ var (
 )
 
 // Catalogue lists every control in report order. Rules read only Input.
-var Catalogue = []Control{
+var Catalogue = slices.Concat(baseControls, emailControls)
+
+var baseControls = []Control{
 	{
 		ID: "MS.AAD.1.1v1", Title: "Legacy authentication is blocked", Severity: Critical, Area: posture.AreaIdentity,
 		Requires:    caSources,

@@ -339,14 +339,15 @@ func TestCatalogueIsWellFormed(t *testing.T) {
 	for _, c := range Catalogue {
 		require.False(t, seen[c.ID], "duplicate id %s", c.ID)
 		seen[c.ID] = true
-		require.Regexp(t, `^(MS\.AAD\.\d+\.\d+v\d+|M365SEC\.[A-Z]+\.\d+)$`, c.ID)
+		require.Regexp(t, `^(MS\.(AAD|EXO)\.\d+\.\d+v\d+|M365SEC\.[A-Z]+\.\d+)$`, c.ID)
 		require.NotEmpty(t, c.Title, c.ID)
 		require.NotEmpty(t, c.Remediation, c.ID)
 		require.NotNil(t, c.Rule, c.ID)
 		require.Contains(t, []Severity{Critical, High, Medium, Low}, c.Severity, c.ID)
 	}
 	for _, id := range []string{"MS.AAD.1.1v1", "MS.AAD.2.1v1", "MS.AAD.2.3v1", "MS.AAD.3.1v1", "MS.AAD.3.2v2", "MS.AAD.3.6v1",
-		"MS.AAD.3.7v1", "MS.AAD.5.1v1", "MS.AAD.5.2v1", "MS.AAD.6.1v1", "MS.AAD.7.1v1", "MS.AAD.7.3v1", "MS.AAD.8.1v1", "MS.AAD.8.2v1"} {
+		"MS.AAD.3.7v1", "MS.AAD.5.1v1", "MS.AAD.5.2v1", "MS.AAD.6.1v1", "MS.AAD.7.1v1", "MS.AAD.7.3v1", "MS.AAD.8.1v1", "MS.AAD.8.2v1",
+		"MS.EXO.2.2v3", "MS.EXO.3.1v1", "MS.EXO.4.1v1", "MS.EXO.4.2v1", "MS.EXO.4.3v1", "MS.EXO.4.4v1"} {
 		require.True(t, seen[id], "SCuBA control %s missing", id)
 	}
 }

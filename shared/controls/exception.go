@@ -28,10 +28,13 @@ type Exception struct {
 	Status string `json:"status,omitempty"`
 }
 
-// Scope names the users and groups an exception covers.
+// Scope names the users, groups and mail domains an exception covers.
 type Scope struct {
 	Users  []string `json:"users"`
 	Groups []string `json:"groups"`
+	// Domains are domain names: they cover findings about a domain (a
+	// mail domain's records, a domain's password policy).
+	Domains []string `json:"domains,omitempty"`
 }
 
 // Exception statuses.
@@ -58,9 +61,10 @@ func (e Exception) StatusAt(t time.Time) string {
 }
 
 // Covers reports whether the exception covers a finding: a user finding by
-// the user's id or a group the user is in, a group finding by the group.
-// Tenant-wide findings (no policy at all, a setting) are never covered: an
-// exception names people, not the absence of a control.
+// the user's id or a group the user is in, a group finding by the group, a
+// domain finding by the domain's name. Tenant-wide findings (no policy at
+// all, a setting) are never covered: an exception names people and domains,
+// not the absence of a control.
 func (e Exception) Covers(f posture.Finding) bool {
 	inUsers := func(id string) bool {
 		return id != "" && slices.ContainsFunc(e.Scope.Users, func(u string) bool { return strings.EqualFold(u, id) })
@@ -68,8 +72,11 @@ func (e Exception) Covers(f posture.Finding) bool {
 	inGroups := func(id string) bool {
 		return id != "" && slices.ContainsFunc(e.Scope.Groups, func(g string) bool { return strings.EqualFold(g, id) })
 	}
+	if f.Kind == posture.FindingDomain {
+		return f.ID != "" && slices.ContainsFunc(e.Scope.Domains, func(d string) bool { return strings.EqualFold(strings.TrimSuffix(d, "."), f.ID) })
+	}
 	switch f.Kind {
-	case posture.FindingTenant, posture.FindingDomain, posture.FindingRole, posture.FindingPolicy, "":
+	case posture.FindingTenant, posture.FindingRole, posture.FindingPolicy, "":
 		return false
 	case posture.FindingGroup:
 		return inGroups(f.ID)
@@ -85,14 +92,21 @@ func (e Exception) Covers(f posture.Finding) bool {
 	return false
 }
 
-var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+var (
+	guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	// domainRE is a DNS name of at least two labels (RFC 1123 labels).
+	domainRE = regexp.MustCompile(`^(?i)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.?$`)
+)
+
+// maxDomainLength is DNS's limit on a name.
+const maxDomainLength = 253
 
 // Limits of an exception: what a real risk acceptance needs (a few
 // break-glass accounts or service principals, or a group of them), so
 // every stored exception stays a few kilobytes and validating one is cheap.
 const (
-	// MaxScopeIDs bounds users and groups together; more people than this
-	// belong in a group.
+	// MaxScopeIDs bounds users, groups and domains together; more people
+	// than this belong in a group.
 	MaxScopeIDs = 100
 	// MaxReasonLength and MaxApprovedByLength bound the free text, in bytes.
 	MaxReasonLength     = 2000
@@ -112,10 +126,10 @@ func (e Exception) Validate(now time.Time) error {
 	}
 	// if/else rather than a tagless switch: the mutation tool sees the
 	// coverage of if conditions only.
-	if n := len(e.Scope.Users) + len(e.Scope.Groups); n == 0 {
-		p = append(p, "scope must name at least one user or group id")
+	if n := len(e.Scope.Users) + len(e.Scope.Groups) + len(e.Scope.Domains); n == 0 {
+		p = append(p, "scope must name at least one user or group id or domain")
 	} else if n > MaxScopeIDs {
-		p = append(p, "scope names "+strconv.Itoa(n)+" ids; at most "+strconv.Itoa(MaxScopeIDs)+" users and groups together (use a group for more)")
+		p = append(p, "scope names "+strconv.Itoa(n)+" ids; at most "+strconv.Itoa(MaxScopeIDs)+" users, groups and domains together (use a group for more)")
 	} else {
 		bad := 0
 		for _, id := range slices.Concat(e.Scope.Users, e.Scope.Groups) {
@@ -128,6 +142,18 @@ func (e Exception) Validate(now time.Time) error {
 		}
 		if bad > maxScopeProblems {
 			p = append(p, "and "+strconv.Itoa(bad-maxScopeProblems)+" more scope ids are not object ids")
+		}
+		badDomains := 0
+		for _, d := range e.Scope.Domains {
+			if len(d) <= maxDomainLength && domainRE.MatchString(d) {
+				continue
+			}
+			if badDomains++; badDomains <= maxScopeProblems {
+				p = append(p, "scope domain "+quote(d)+" is not a domain name")
+			}
+		}
+		if badDomains > maxScopeProblems {
+			p = append(p, "and "+strconv.Itoa(badDomains-maxScopeProblems)+" more scope domains are not domain names")
 		}
 	}
 	if strings.TrimSpace(e.Reason) == "" {

@@ -46,6 +46,8 @@ type Input struct {
 	// least once; before that alert controls are unknown, not passing.
 	AlertsCollected bool
 	Targets         Targets
+	// FederalAgency is the tenant's setting that turns on MS.EXO.4.3v1.
+	FederalAgency bool
 }
 
 // NewInput returns an Input at asOf holding snaps by their area.
@@ -116,6 +118,11 @@ type Targets struct {
 	SecureScoreMaxDrop    float64 `json:"secureScoreMaxDropPoints"`
 	RestoreTestMaxAgeDays int     `json:"restoreTestMaxAgeDays"`
 	AlertReviewHours      int     `json:"alertReviewHours"`
+	// MailProtectionTolerance is the share of a mail protection's Secure
+	// Score points that may be missing while M365SEC.MAIL still passes; 0
+	// (the default, also for targets stored before it existed) asks for
+	// every point.
+	MailProtectionTolerance float64 `json:"mailProtectionTolerance"`
 }
 
 // DefaultTargets are the targets of a tenant that set none.
@@ -136,6 +143,7 @@ func (t Targets) Validate() error {
 	ratio("adminMfaCoverage", t.AdminMFACoverage)
 	ratio("deviceCompliance", t.DeviceCompliance)
 	ratio("endpointProtectionCoverage", t.EndpointProtection)
+	ratio("mailProtectionTolerance", t.MailProtectionTolerance)
 	if t.SecureScoreMaxDrop < 0 {
 		errs = append(errs, "secureScoreMaxDropPoints must not be negative")
 	}

@@ -250,6 +250,9 @@ func Generate(seed int64, size Size) *Tenant {
 	t.BackupRestore, t.ProtectionPolicies = g.backup()
 	t.Alerts = g.alerts(t, size.Alerts)
 	g.baseline(t)
+	// Last, and without random draws, so the rest of the tenant is the
+	// same as before mail was simulated.
+	g.mail(t)
 	return t
 }
 
@@ -279,6 +282,8 @@ func (g *gen) domains() []Domain {
 			PasswordNotificationWindowInDays: 14, PasswordValidityPeriodInDays: 90, SupportedServices: []string{"Email"}},
 		{ID: g.name + "-legacy.com", AuthenticationType: "Federated", IsAdminManaged: true, IsVerified: true, IsRoot: true,
 			PasswordNotificationWindowInDays: 14, PasswordValidityPeriodInDays: 90, SupportedServices: []string{"Email"}},
+		{ID: g.name + ".org", AuthenticationType: "Managed", IsAdminManaged: true, IsVerified: true, IsRoot: true,
+			PasswordNotificationWindowInDays: 14, PasswordValidityPeriodInDays: 2147483647, SupportedServices: []string{"Email"}},
 		{ID: g.name + ".dev", AuthenticationType: "Managed", IsAdminManaged: true, IsRoot: true, AvailabilityStatus: "",
 			SupportedServices: []string{}},
 	}

@@ -51,6 +51,10 @@ type Tenant struct {
 	// (/identityGovernance/privilegedAccess/group/eligibilityScheduleInstances).
 	GroupEligibilityScheduleInstances []PrivilegedAccessGroupEligibilityScheduleInstance `json:"groupEligibilityScheduleInstances"`
 	SubscribedSkus                    []SubscribedSku                                    `json:"subscribedSkus"`
+	// DNS holds the records the organisation publishes for its domains
+	// (zone-file lines), served by shared/dnssim in the demo and tests;
+	// Graph does not serve them.
+	DNS []string `json:"-"`
 }
 
 // ServicePrincipal is microsoft.graph.servicePrincipal (the properties the

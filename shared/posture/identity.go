@@ -165,6 +165,25 @@ type Domain struct {
 	IsVerified                   bool   `json:"isVerified"`
 	AuthenticationType           string `json:"authenticationType"` // Managed or Federated
 	PasswordValidityPeriodInDays *int   `json:"passwordValidityPeriodInDays,omitempty"`
+	IsDefault                    bool   `json:"isDefault,omitempty"`
+	IsInitial                    bool   `json:"isInitial,omitempty"`
+	// SupportedServices are the services the domain is set up for
+	// ("Email", "OfficeCommunicationsOnline", ...).
+	SupportedServices []string `json:"supportedServices,omitempty"`
+}
+
+// SupportsEmail reports whether the domain is verified and set up for
+// email: a mail domain.
+func (d Domain) SupportsEmail() bool {
+	if !d.IsVerified {
+		return false
+	}
+	for _, s := range d.SupportedServices {
+		if strings.EqualFold(s, "Email") {
+			return true
+		}
+	}
+	return false
 }
 
 // RiskyUser is a user Identity Protection considers at risk.

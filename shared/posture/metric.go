@@ -117,6 +117,7 @@ const (
 	MetricDaysSinceRestore   = "daysSinceRestoreTest"
 	MetricOpenIncidents      = "openIncidents"
 	MetricPendingApprovals   = "pendingApprovals"
+	MetricMailAuthenticated  = "mailDomainsAuthenticated"
 )
 
 // AreaMetrics lists which metrics each collection area produces.
@@ -124,4 +125,5 @@ var AreaMetrics = map[Area][]string{
 	AreaIdentity:    {MetricMFARegistration, MetricMFAEnforcement, MetricMFACoverage, MetricAdminMFACoverage},
 	AreaDevices:     {MetricDeviceCompliance, MetricEndpointProtection},
 	AreaSecureScore: {MetricSecureScore},
+	AreaEmail:       {MetricMailAuthenticated},
 }

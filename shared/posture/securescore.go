@@ -35,4 +35,10 @@ type ControlProfile struct {
 	UserImpact      string  `json:"userImpact,omitempty"`
 	Deprecated      bool    `json:"deprecated"`
 	ActionURL       string  `json:"actionUrl,omitempty"`
+	// Service is the product the action belongs to (MDO, EXO, AzureAD...).
+	Service string `json:"service,omitempty"`
+	// Remediation is the action's how-to as plain text. It is not stored
+	// with the Secure Score area (a few hundred of them add size without
+	// use); the email area keeps it for its own controls.
+	Remediation string `json:"-"`
 }

@@ -31,6 +31,7 @@ type Snapshot struct {
 	Counts      *Counts      `json:"counts,omitempty"`
 	SecureScore *SecureScore `json:"secureScore,omitempty"`
 	Backup      *Backup      `json:"backup,omitempty"`
+	Email       *Email       `json:"email,omitempty"`
 	UserChunks  int          `json:"userChunks,omitempty"`
 }
 
@@ -135,4 +136,5 @@ type Collected struct {
 	Devices     *Devices
 	SecureScore *SecureScore
 	Backup      *Backup
+	Email       *Email
 }

@@ -11,10 +11,11 @@ const (
 	AreaDevices     Area = "devices"
 	AreaSecureScore Area = "secureScore"
 	AreaBackup      Area = "backup"
+	AreaEmail       Area = "email"
 )
 
 // Areas lists every area in display order.
-var Areas = []Area{AreaIdentity, AreaDevices, AreaSecureScore, AreaBackup}
+var Areas = []Area{AreaIdentity, AreaDevices, AreaSecureScore, AreaBackup, AreaEmail}
 
 // SourceStatus classifies the outcome of reading one Graph source.
 type SourceStatus string
