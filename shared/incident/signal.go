@@ -74,9 +74,12 @@ type Evidence struct {
 	// urlEvidence
 	URL string `json:"url,omitempty"`
 	// analyzedMessageEvidence
+	NetworkMessageID      string   `json:"networkMessageId,omitempty"`
 	RecipientEmailAddress string   `json:"recipientEmailAddress,omitempty"`
 	URLs                  []string `json:"urls,omitempty"`
 	// mailboxConfigurationEvidence (inbox rules, forwarding)
+	ConfigurationID           string `json:"configurationId,omitempty"`
+	ConfigurationType         string `json:"configurationType,omitempty"`
 	MailboxPrimaryAddress     string `json:"mailboxPrimaryAddress,omitempty"`
 	UPN                       string `json:"upn,omitempty"`
 	ExternalDirectoryObjectID string `json:"externalDirectoryObjectId,omitempty"`
