@@ -202,7 +202,7 @@ func (e *Engine) recordNotices(ctx context.Context, in incident.Incident, channe
 			switch {
 			case sendErr == nil:
 				s.Status, s.Result, s.SentAt = NoticeSent, result, now
-			case s.Attempts < e.o.MaxAttempts && !errors.Is(sendErr, graph.ErrNoResponder) && !errors.Is(sendErr, errBadWebhook):
+			case s.Attempts < e.o.MaxAttempts && (graph.Retryable(sendErr) || errors.Is(sendErr, errWebhookTransient)):
 				s.Status, s.Result = NoticeRetrying, sendErr.Error()
 				retry = true
 			default:
@@ -361,7 +361,11 @@ func renderMail(in incident.Incident, evs []Event, users []UserPosture, base str
 	return strings.NewReplacer("\r", " ", "\n", " ").Replace(subject), b.String(), nil
 }
 
-var errBadWebhook = errors.New("webhook refused the notice")
+// Webhook failures: refused (permanent) or transient (retried).
+var (
+	errBadWebhook       = errors.New("webhook refused the notice")
+	errWebhookTransient = errors.New("webhook unavailable")
+)
 
 // maxWebhookReply bounds what is read of a webhook's answer.
 const maxWebhookReply = 4 << 10
@@ -408,7 +412,7 @@ func (e *Engine) postWebhook(ctx context.Context, target string, in incident.Inc
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := e.o.HTTPClient.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("post notice to webhook %s: %w", u.Host, err)
+		return "", fmt.Errorf("%w: post notice to webhook %s: %v", errWebhookTransient, u.Host, err)
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxWebhookReply))
@@ -416,7 +420,7 @@ func (e *Engine) postWebhook(ctx context.Context, target string, in incident.Inc
 	case resp.StatusCode/100 == 2:
 		return fmt.Sprintf("webhook %s answered %d", u.Host, resp.StatusCode), nil
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-		return "", fmt.Errorf("webhook %s answered %d", u.Host, resp.StatusCode)
+		return "", fmt.Errorf("%w: webhook %s answered %d", errWebhookTransient, u.Host, resp.StatusCode)
 	}
 	return "", fmt.Errorf("%w: webhook %s answered %d", errBadWebhook, u.Host, resp.StatusCode)
 }
