@@ -44,6 +44,10 @@ func (a *app) functions() map[string]function {
 		"Settings":                  {api: a.tenantSettings},
 		"Notifications":             {api: a.notifications},
 		"NotificationsLifecycle":    {api: a.lifecycleNotifications},
+		"ApproveAction":             {api: a.decideAction(decisionApprove)},
+		"RejectAction":              {api: a.decideAction(decisionReject)},
+		"UndoAction":                {api: a.decideAction(decisionUndo)},
+		"ExecuteResponse":           {message: a.executeResponse},
 	}
 	// Each collection area declares the timer that runs it; the timer fans
 	// the work out per tenant (RunTenantWork).

@@ -30,6 +30,7 @@ import (
 	"m365security/shared/queue/inprocess"
 	"m365security/shared/queue/servicebus"
 	"m365security/shared/records"
+	"m365security/shared/respond"
 	"m365security/shared/store"
 	"m365security/shared/store/cosmos"
 	"m365security/shared/store/embedded"
@@ -46,6 +47,9 @@ type app struct {
 	parker  invoke.Parker
 	now     func() time.Time
 	tenants map[string]bool
+
+	// respond plans, executes and reports response actions (respond_api.go).
+	respond *respond.Engine
 
 	// notificationSlots bounds concurrent webhook work (webhook.go).
 	notificationSlots notificationGate
@@ -123,10 +127,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	a.parker = storeParker{a.records.Parked}
 
 	var demoNotify string
+	var demoTenant *graphsim.Tenant
 	if cfg.Demo {
 		size := graphsim.DefaultSize()
 		size.Now = time.Now().UTC()
 		demo := graphsim.Generate(demoSeed, size)
+		demoTenant = demo
+		demoResponseConfig(&cfg, demo)
 		sim := graphsim.NewServer(demo, graphsim.Options{})
 		if err := sim.Start(); err != nil {
 			return fmt.Errorf("start demo tenant: %w", err)
@@ -161,6 +168,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	a.assess = assess.New(a.records, collector(clients, log), a.now, log)
+	if a.respond, err = newResponseEngine(a, clients); err != nil {
+		return err
+	}
 
 	mux, err := a.router(meta)
 	if err != nil {
@@ -176,6 +186,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := a.startQueue(ctx, cfg, meta, mux, &closers); err != nil {
 		fmt.Fprintln(stderr, "start-up error:", err)
 		return err
+	}
+
+	if demoTenant != nil {
+		go func() {
+			if err := a.seedDemoResponse(ctx, demoTenant); err != nil {
+				log.Error("seed demo incident", "error", err.Error())
+			}
+		}()
 	}
 
 	srv := &http.Server{Handler: contractErrors(mux), ReadHeaderTimeout: 10 * time.Second}
