@@ -24,8 +24,13 @@ func demoResponseConfig(cfg *Config, demo *graphsim.Tenant) {
 	if cfg.ResponderClientID == "" {
 		cfg.ResponderClientID = "demo-responder"
 	}
-	if cfg.MailSender == "" && len(demo.Users) > 0 {
-		cfg.MailSender = demo.Users[0].UserPrincipalName
+	if cfg.MailSender == "" {
+		for _, u := range demo.Users {
+			if u.UserType == "Member" && !strings.Contains(u.UserPrincipalName, "breakglass") {
+				cfg.MailSender = u.UserPrincipalName
+				break
+			}
+		}
 	}
 	if len(cfg.Recipients.IncidentRecipients) == 0 {
 		domain := "contoso.example"

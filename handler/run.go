@@ -215,6 +215,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		if demoNotify != "" {
 			fmt.Fprintf(stdout, "  webhook:  curl -X POST %s   (the demo tenant sends a change notification)\n", demoNotify)
+			sim := strings.TrimSuffix(demoNotify, graphsim.NotifyPath)
+			fmt.Fprintf(stdout, "  response: incident %s (see the log line \"demo incident seeded\"); Graph writes %s%s, sent mail %s%s\n",
+				demoIncidentID, sim, graphsim.WritesPath, sim, graphsim.SentMailPath)
 		}
 	}
 	if ready != nil {
