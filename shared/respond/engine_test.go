@@ -144,7 +144,11 @@ func TestApprovalRacingUndoNeverLeavesTheAccountDisabledAfterAnAcceptedUndo(t *t
 		var undoErr error
 		var wg sync.WaitGroup
 		wg.Add(2)
-		go func() { defer wg.Done(); _, err := f.engine.Approve(f.ctx, f.request(id, d.ID, "alice", false)); assert.NoError(t, err) }()
+		go func() {
+			defer wg.Done()
+			_, err := f.engine.Approve(f.ctx, f.request(id, d.ID, "alice", false))
+			assert.NoError(t, err)
+		}()
 		go func() { defer wg.Done(); _, undoErr = f.engine.Undo(f.ctx, f.request(id, d.ID, "bob", false)) }()
 		wg.Wait()
 		assert.Equal(t, 1, f.accountPatches(u, false), "round %d: the approval writes once", round)

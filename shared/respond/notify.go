@@ -313,11 +313,17 @@ var mailTemplate = template.Must(template.New("mail").Parse(`<!doctype html>
 {{range .Users}}<tr><td>{{.User}}</td><td>{{.GlobalAdmin}}</td><td>{{.MFARegistered}}</td></tr>{{end}}</table>{{end}}
 {{if .In.Entities.Devices}}<p>Devices: {{range $i, $d := .In.Entities.Devices}}{{if $i}}, {{end}}<code>{{$d}}</code>{{end}}</p>{{end}}
 {{if .Pending}}<h3>How to approve</h3><p>Each action below waits for a person with the Responder.Approve role. Approve or reject it:</p><ul>
-{{range .Pending}}<li>{{.Type}} of <code>{{.Target}}</code>: <code>POST {{$.Base}}/api/incidents/{{$.In.ID}}/actions/{{.ID}}/approve?tenant={{$.In.TenantID}}</code> (or <code>/reject</code>) with <code>{"reason":"..."}</code></li>{{end}}</ul>{{end}}
+{{range .Pending}}<li>{{.Type}} of <code>{{.Target}}</code>: <code>POST {{.Approve}}</code> (or <code>{{.Reject}}</code>) with <code>{"reason":"..."}</code></li>{{end}}</ul>{{end}}
 <h3>Actions</h3><table border="1" cellpadding="4" style="border-collapse:collapse"><tr><th>Action</th><th>Target</th><th>Status</th><th>Decided by</th></tr>
 {{range .In.Actions}}<tr><td>{{.Type}}</td><td><code>{{.Target}}</code></td><td>{{.Status}}</td><td>{{with .DecidedBy}}{{.Name}}{{if and (eq .Kind "person") (not .Verified)}} (unverified){{end}}{{end}}</td></tr>{{end}}</table>
 <p style="color:#666">Sent by m365security. Incident data comes from the tenant and is shown as text.</p>
 </body></html>`))
+
+// pendingAction is an action awaiting approval with its decision URLs,
+// path- and query-escaped before the template HTML-escapes them.
+type pendingAction struct {
+	Type, Target, Approve, Reject string
+}
 
 type mailEvent struct {
 	Title  string
@@ -337,23 +343,25 @@ func renderMail(in incident.Incident, evs []Event, users []UserPosture, base str
 			titles = append(titles, eventTitles[ev.Kind])
 		}
 	}
-	var pending []incident.Action
-	for _, a := range in.Actions {
-		if a.Status == incident.ActionProposed && a.RequiresApproval {
-			pending = append(pending, a)
-		}
-	}
 	if base == "" {
 		base = "https://<this deployment>"
+	}
+	base = strings.TrimRight(base, "/")
+	var pending []pendingAction
+	for _, a := range in.Actions {
+		if a.Status == incident.ActionProposed && a.RequiresApproval {
+			u := base + "/api/incidents/" + url.PathEscape(in.ID) + "/actions/" + url.PathEscape(a.ID) + "/"
+			q := "?tenant=" + url.QueryEscape(in.TenantID)
+			pending = append(pending, pendingAction{Type: a.Type, Target: a.Target, Approve: u + "approve" + q, Reject: u + "reject" + q})
+		}
 	}
 	var b bytes.Buffer
 	err := mailTemplate.Execute(&b, struct {
 		In      incident.Incident
 		Events  []mailEvent
 		Users   []UserPosture
-		Pending []incident.Action
-		Base    string
-	}{in, list, users, pending, strings.TrimRight(base, "/")})
+		Pending []pendingAction
+	}{in, list, users, pending})
 	if err != nil {
 		return "", "", fmt.Errorf("render notice: %w", err)
 	}
