@@ -17,9 +17,10 @@ const callTimeout = 60 * time.Second
 
 // claim outcomes.
 const (
-	claimRun     = "run"
-	claimSkip    = "skip"
-	claimUnknown = "unknown"
+	claimRun      = "run"
+	claimSkip     = "skip"
+	claimInFlight = "inFlight"
+	claimUnknown  = "unknown"
 )
 
 // execute runs one approved action at most once: it claims the attempt in
@@ -40,6 +41,7 @@ func (e *Engine) execute(ctx context.Context, j Job) error {
 		case a.Status != incident.ActionApproved:
 			return store.ErrUnchanged
 		case a.ClaimedAt != nil && now.Sub(*a.ClaimedAt) < e.o.ClaimLease:
+			outcome = claimInFlight
 			return store.ErrUnchanged
 		case a.ClaimedAt != nil:
 			// The attempt never recorded its result: the process stopped
@@ -68,9 +70,12 @@ func (e *Engine) execute(ctx context.Context, j Job) error {
 		}
 		return fmt.Errorf("claim action %s: %w", j.ActionID, err)
 	}
-	if outcome == claimUnknown {
+	switch outcome {
+	case claimUnknown:
 		e.dispatchNotice(ctx, in)
 		return nil
+	case claimInFlight:
+		return e.checkLater(ctx, in, j.ActionID)
 	}
 	if outcome != claimRun {
 		return nil
@@ -78,6 +83,20 @@ func (e *Engine) execute(ctx context.Context, j Job) error {
 	a := in.Actions[in.ActionByID(j.ActionID)]
 	result, callErr := e.call(ctx, in, a)
 	return e.record(ctx, j, result, callErr)
+}
+
+// checkLater looks at an in-flight attempt again once its lease has run
+// out: if its executor died, that job finds the claim stale and records
+// the outcome as unknown, so the action cannot stay "approved" forever.
+// Inline (no dispatcher) the claim is always the caller's own.
+func (e *Engine) checkLater(ctx context.Context, in incident.Incident, actionID string) error {
+	i := in.ActionByID(actionID)
+	if e.o.Dispatcher == nil || i < 0 || in.Actions[i].ClaimedAt == nil {
+		return nil
+	}
+	a := in.Actions[i]
+	j := Job{Kind: JobAction, TenantID: in.TenantID, IncidentID: in.ID, ActionID: a.ID, Attempt: a.Attempts}
+	return e.dispatch(ctx, j, a.ClaimedAt.Add(e.o.ClaimLease+time.Second))
 }
 
 // call makes the action's Graph request.

@@ -144,3 +144,31 @@ func (d *recordingDispatcher) take(t *testing.T, kind string, attempt int) queue
 	t.Fatalf("no %s job for attempt %d in %+v", kind, attempt, d.jobs)
 	return queued{}
 }
+
+func TestAnInFlightAttemptIsCheckedAgainAfterItsLease(t *testing.T) {
+	d := &recordingDispatcher{}
+	f := newFixture(t, func(s *setup) { s.opts.Dispatcher = d })
+	u := f.user(25)
+	id := f.compromise("inc-l", u)
+	require.NoError(t, f.engine.OnIncident(f.ctx, f.tenant.ID, id))
+	first := d.take(t, JobAction, 0)
+	// The executor claims the attempt and dies before recording a result.
+	claimed := f.clock.now()
+	_, err := f.rec.Incidents.Update(f.ctx, f.tenant.ID, id, func(in *incident.Incident) error {
+		a := &in.Actions[in.ActionByID(first.j.ActionID)]
+		a.ClaimedAt, a.Attempts = &claimed, 1
+		return nil
+	})
+	require.NoError(t, err)
+	// The redelivered job sees a live claim and schedules a check.
+	require.NoError(t, f.engine.Handle(f.ctx, first.j))
+	check := d.take(t, JobAction, 1)
+	assert.Equal(t, claimed.Add(5*time.Minute+time.Second), check.at)
+	f.clock.add(5*time.Minute + time.Second)
+	require.NoError(t, f.engine.Handle(f.ctx, check.j))
+	in := f.incident(id)
+	a := in.Actions[in.ActionByID(first.j.ActionID)]
+	assert.Equal(t, incident.ActionFailed, a.Status)
+	assert.Contains(t, a.Error, "outcome unknown")
+	assert.Zero(t, f.writesTo("POST", "/revokeSignInSessions"), "never sent again")
+}
