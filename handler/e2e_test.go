@@ -68,7 +68,7 @@ func startHarness(t *testing.T, extra ...string) *harness {
 		}
 	}}
 	t.Cleanup(func() { h.stop() })
-	var health map[string]string
+	var health map[string]any
 	h.getJSON(t, "/api/health", http.StatusOK, &health)
 	require.Equal(t, "ok", health["status"])
 	// The demo tenant id is printed in the start-up log.

@@ -195,26 +195,6 @@ func verifiedWord(p principal.Principal) string {
 	return "unverified"
 }
 
-// decider is who makes a decision through the API: the signed-in person
-// when App Service Authentication is on (their app role is required), else
-// the name the body states, recorded as unverified.
-func (a *app) decider(r *http.Request, stated string) (principal.Principal, error) {
-	p, ok, err := principal.FromRequest(r, a.cfg.Auth)
-	switch {
-	case err != nil:
-		return p, &httpError{http.StatusUnauthorized, "unauthorized", err.Error()}
-	case ok && !p.HasRole(principal.RoleApprove):
-		return p, &httpError{http.StatusForbidden, "forbidden", "the signed-in person lacks the " + principal.RoleApprove + " app role"}
-	case ok:
-		return p, nil
-	}
-	s := principal.Stated(stated)
-	if s.Name == "" || len(s.Name) > 256 {
-		return s, badRequest("by is required (at most 256 characters): who decides")
-	}
-	return s, nil
-}
-
 // subscriptions serves GET /api/subscriptions?tenant=ID: the Graph
 // subscriptions held, and the signal sources' health.
 func (a *app) subscriptions(w http.ResponseWriter, r *http.Request) error {

@@ -14,7 +14,8 @@ import (
 )
 
 func (a *app) health(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": version})
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "version": version,
+		"details": map[string]string{"responder": a.responderHealth()}})
 	return nil
 }
 

@@ -51,6 +51,10 @@ func (a *app) functions() map[string]function {
 		"Incident":                  {api: a.incidentByID},
 		"ResolveIncident":           {api: a.resolveIncident},
 		"Subscriptions":             {api: a.subscriptions},
+		"ApproveAction":             {api: a.decideAction(decisionApprove)},
+		"RejectAction":              {api: a.decideAction(decisionReject)},
+		"UndoAction":                {api: a.decideAction(decisionUndo)},
+		"ExecuteResponse":           {message: a.executeResponse},
 	}
 	// Each collection area declares the timer that runs it; the timer fans
 	// the work out per tenant (RunTenantWork).

@@ -32,6 +32,7 @@ import (
 	"m365security/shared/queue/inprocess"
 	"m365security/shared/queue/servicebus"
 	"m365security/shared/records"
+	"m365security/shared/respond"
 	"m365security/shared/store"
 	"m365security/shared/store/cosmos"
 	"m365security/shared/store/embedded"
@@ -48,6 +49,9 @@ type app struct {
 	parker  invoke.Parker
 	now     func() time.Time
 	tenants map[string]bool
+
+	// respond plans, executes and reports response actions (respond_api.go).
+	respond *respond.Engine
 
 	// notificationSlots bounds concurrent webhook work (webhook.go).
 	notificationSlots notificationGate
@@ -131,11 +135,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	a.parker = storeParker{a.records.Parked}
 
 	var demoNotify, demoAlerts string
+	var demoT *graphsim.Tenant
 	if cfg.Demo {
 		// The demo tenant's domains publish their mail records on an
 		// authoritative server of their own, unless DNS_RESOLVER says
 		// where to ask instead.
 		demo := demoTenant()
+		demoT = demo
+		demoResponseConfig(&cfg, demo)
 		dnsAddr, closeDNS, err := startDemoDNS(demo.DNS)
 		if err != nil {
 			return fmt.Errorf("start demo DNS: %w", err)
@@ -190,6 +197,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	a.assess = assess.New(a.records, collector(clients, mailResolver(cfg, log), log), a.now, log)
 	a.clients = clients
 	a.wireSignals(clients, log)
+	if a.respond, err = newResponseEngine(a, clients); err != nil {
+		return err
+	}
+	// Every incident a signal creates or changes goes to the response
+	// engine, which plans idempotently from it.
+	a.signals.pipeline.OnChange = a.respond.OnIncident
 
 	mux, err := a.router(meta)
 	if err != nil {
@@ -205,6 +218,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := a.startQueue(ctx, cfg, meta, mux, &closers); err != nil {
 		fmt.Fprintln(stderr, "start-up error:", err)
 		return err
+	}
+
+	if demoT != nil {
+		go func() {
+			if err := a.seedDemoResponse(ctx, demoT); err != nil {
+				log.Error("seed demo incident", "error", err.Error())
+			}
+		}()
 	}
 
 	srv := &http.Server{Handler: contractErrors(mux), ReadHeaderTimeout: 10 * time.Second}
@@ -227,6 +248,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if demoNotify != "" {
 			fmt.Fprintf(stdout, "  webhook:  curl -X POST %s   (the demo tenant sends a change notification)\n", demoNotify)
 			fmt.Fprintf(stdout, "  alert:    curl -X POST %s   (Defender raises an alert; an incident appears within a poll, 5 min)\n", demoAlerts)
+			sim := strings.TrimSuffix(demoNotify, graphsim.NotifyPath)
+			fmt.Fprintf(stdout, "  response: incident %s (see the log line \"demo incident seeded\"); Graph writes %s%s, sent mail %s%s\n",
+				demoIncidentID, sim, graphsim.WritesPath, sim, graphsim.SentMailPath)
 		}
 	}
 	if ready != nil {

@@ -62,6 +62,10 @@ func (a *app) settingsView(tenantID string, v settings.Tenant) map[string]any {
 			"autoActionsPerHour": v.Brake(),
 			"reportRecipients":   nonNil(v.Reports(a.cfg.Recipients)),
 			"incidentRecipients": nonNil(v.Incidents(a.cfg.Recipients)),
+			// Whether actions can run at all, and whether notices can be
+			// mailed, whatever the document says.
+			"responder":  a.responderHealth(),
+			"mailSender": nonEmptyOr(a.cfg.MailSender, "unset: MAIL_SENDER is not configured, nothing is mailed"),
 		},
 	}
 }
@@ -69,6 +73,13 @@ func (a *app) settingsView(tenantID string, v settings.Tenant) map[string]any {
 func nonNil(s []string) []string {
 	if s == nil {
 		return []string{}
+	}
+	return s
+}
+
+func nonEmptyOr(s, fallback string) string {
+	if s == "" {
+		return fallback
 	}
 	return s
 }

@@ -222,7 +222,7 @@ func TestAForgedPrincipalIsIgnoredWithoutAuthAndRequiredWithIt(t *testing.T) {
 
 	s.cfg.Auth = "appservice"
 	rec = serveTest(t, s.api, "POST", "/api/incidents/"+list.Incidents[len(list.Incidents)-1].ID+"/resolve?tenant="+testTenant, `{"by":"ann@contoso.com","classification":"falsePositive"}`)
-	requireAPIError(t, rec, http.StatusUnauthorized, "unauthorized")
+	requireAPIError(t, rec, http.StatusUnauthorized, "notSignedIn")
 }
 
 func TestIncidentListFilters(t *testing.T) {

@@ -19,11 +19,14 @@ param principalId string
 // Every queueName of a serviceBusTrigger in functions/*/function.json. The
 // webhook (POST /api/notifications) sends to "notifications" and
 // ProcessChangeNotification is triggered from it; the timers fan their work
-// out per tenant on "tenantwork" and RunTenantWork is triggered from it.
+// out per tenant on "tenantwork" and RunTenantWork is triggered from it;
+// response actions and incident notices (and their retries, scheduled)
+// travel on "responseactions" to ExecuteResponse.
 // infra/infra_test.go checks this list against the bindings.
 var queueNames = [
   'notifications'
   'tenantwork'
+  'responseactions'
 ]
 
 resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {

@@ -111,6 +111,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveRaise(w, r)
 		return
 	}
+	if r.URL.Path == WritesPath || r.URL.Path == SentMailPath {
+		s.serveInspect(w, r)
+		return
+	}
 	s.f.mu.Lock()
 	latency := s.f.latency
 	s.f.mu.Unlock()

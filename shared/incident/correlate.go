@@ -1,6 +1,7 @@
 package incident
 
 import (
+	"reflect"
 	"slices"
 	"time"
 )
@@ -259,15 +260,17 @@ func merge(in *Incident, s Signal) bool {
 		changed = true
 	}
 	ents := normalized(Entities{
-		Users:      append(slices.Clone(in.Entities.Users), s.Entities.Users...),
-		Devices:    append(slices.Clone(in.Entities.Devices), s.Entities.Devices...),
-		Mailboxes:  append(slices.Clone(in.Entities.Mailboxes), s.Entities.Mailboxes...),
-		URLs:       append(slices.Clone(in.Entities.URLs), s.Entities.URLs...),
-		Messages:   append(slices.Clone(in.Entities.Messages), s.Entities.Messages...),
-		InboxRules: append(slices.Clone(in.Entities.InboxRules), s.Entities.InboxRules...),
+		Users:     append(slices.Clone(in.Entities.Users), s.Entities.Users...),
+		Devices:   append(slices.Clone(in.Entities.Devices), s.Entities.Devices...),
+		Mailboxes: append(slices.Clone(in.Entities.Mailboxes), s.Entities.Mailboxes...),
+		URLs:      append(slices.Clone(in.Entities.URLs), s.Entities.URLs...),
 	})
 	if !sameEntities(ents, in.Entities) {
 		in.Entities = ents
+		changed = true
+	}
+	if t := in.ResponseTargets.Merge(s.Targets); !reflect.DeepEqual(t, in.ResponseTargets.Merge(ResponseTargets{})) {
+		in.ResponseTargets = t
 		changed = true
 	}
 	if p, ok := earlier(in.FirstActivityAt, s.FirstActivityAt); ok {
@@ -291,8 +294,7 @@ func earlier(cur *time.Time, t time.Time) (*time.Time, bool) {
 
 func sameEntities(a, b Entities) bool {
 	return slices.Equal(a.Users, b.Users) && slices.Equal(a.Devices, b.Devices) &&
-		slices.Equal(a.Mailboxes, b.Mailboxes) && slices.Equal(a.URLs, b.URLs) &&
-		slices.Equal(a.Messages, b.Messages) && slices.Equal(a.InboxRules, b.InboxRules)
+		slices.Equal(a.Mailboxes, b.Mailboxes) && slices.Equal(a.URLs, b.URLs)
 }
 
 // severityRank orders alert severities (alerts_v2 enum; critical for

@@ -72,6 +72,9 @@ type Incident struct {
 	// Signals are the signals merged into the incident with the state their
 	// source last gave them; Apply reads them to stay idempotent.
 	Signals []SignalState `json:"signals,omitempty"`
+	// ResponseTargets are the objects response actions need beyond the
+	// entities (see targets.go).
+	ResponseTargets ResponseTargets `json:"responseTargets"`
 	// Posture is each subject's posture from the latest snapshots when the
 	// incident opened (or when the subject joined it): why the alert
 	// matters.
@@ -154,35 +157,89 @@ type Entities struct {
 	Devices   []string `json:"devices,omitempty"`
 	Mailboxes []string `json:"mailboxes,omitempty"`
 	URLs      []string `json:"urls,omitempty"`
-	// Messages and InboxRules are what phishing and mailbox playbooks act
-	// on: analyzed messages and mailbox rules named in alert evidence.
-	Messages   []MessageRef   `json:"messages,omitempty"`
-	InboxRules []InboxRuleRef `json:"inboxRules,omitempty"`
 }
 
-// MessageRef names one delivered message (analyzedMessageEvidence).
-type MessageRef struct {
-	NetworkMessageID string `json:"networkMessageId"`
-	Recipient        string `json:"recipient"`
-}
-
-// InboxRuleRef names one mailbox rule (mailboxConfigurationEvidence): the
-// mailbox owner (object id or UPN) and the rule id, which is case-sensitive.
-type InboxRuleRef struct {
-	User   string `json:"user"`
-	RuleID string `json:"ruleId"`
-	Type   string `json:"type,omitempty"`
-}
-
-// Action is a response action taken or proposed.
+// Action is a response action taken or proposed. The response engine
+// (shared/respond) plans, decides and executes it; every field it sets is
+// kept so the incident shows who decided what, when and what Graph said.
 type Action struct {
-	ID               string     `json:"id"`
-	Type             string     `json:"type"`
-	Target           string     `json:"target"`
+	ID   string `json:"id"`
+	Type string `json:"type"`
+	// Target is the user, device, alert, inbox rule or message acted on.
+	Target string `json:"target"`
+	// TargetUser is the mailbox a two-part target lives in: the inbox
+	// rule's user, the message's recipient.
+	TargetUser       string     `json:"targetUser,omitempty"`
 	Status           string     `json:"status"`
 	RequiresApproval bool       `json:"requiresApproval"`
 	ExecutedAt       *time.Time `json:"executedAt,omitempty"`
 	Error            string     `json:"error,omitempty"`
+	// IdempotencyKey names the action once per incident, type and target:
+	// planning the same incident again finds it and adds nothing.
+	IdempotencyKey string `json:"idempotencyKey"`
+	// Playbook is the playbook rule that proposed the action.
+	Playbook   string    `json:"playbook,omitempty"`
+	ProposedAt time.Time `json:"proposedAt"`
+	// Reason says why the action waits for a person (the tenant's mode, a
+	// protected account, the safety brake) or why it was rejected.
+	Reason string `json:"reason,omitempty"`
+	// DecidedBy is the rule (automatic) or the person who approved,
+	// rejected or undid it; nil while proposed.
+	DecidedBy *Decider   `json:"decidedBy,omitempty"`
+	DecidedAt *time.Time `json:"decidedAt,omitempty"`
+	// Note is the reason the deciding person gave.
+	Note string `json:"note,omitempty"`
+	// Attempts counts Graph requests made; ClaimedAt is set while one is in
+	// flight, so no second executor sends it again.
+	Attempts      int        `json:"attempts"`
+	ClaimedAt     *time.Time `json:"claimedAt,omitempty"`
+	NextAttemptAt *time.Time `json:"nextAttemptAt,omitempty"`
+	// Result is Graph's answer on success (e.g. the remediation's Action
+	// Center location); LastError the last retryable failure.
+	Result    string `json:"result,omitempty"`
+	LastError string `json:"lastError,omitempty"`
+	// Reversible actions can be undone once executed (disableAccount).
+	Reversible bool `json:"reversible,omitempty"`
+	// UndoOf names the action this one reverses; UndoneBy the action that
+	// reversed this one.
+	UndoOf   string `json:"undoOf,omitempty"`
+	UndoneBy string `json:"undoneBy,omitempty"`
+}
+
+// Decider kinds.
+const (
+	DeciderRule   = "rule"
+	DeciderPerson = "person"
+)
+
+// Decider is who or what decided an action.
+type Decider struct {
+	Kind string `json:"kind"`
+	// Name is the rule, or the person's UPN (verified) or stated name.
+	Name     string `json:"name"`
+	ObjectID string `json:"objectId,omitempty"`
+	// Verified is true when App Service Authentication signed the person in.
+	Verified bool `json:"verified"`
+}
+
+// ActionByID returns the index of the action with id, or -1.
+func (i Incident) ActionByID(id string) int {
+	for n, a := range i.Actions {
+		if a.ID == id {
+			return n
+		}
+	}
+	return -1
+}
+
+// ActionByKey returns the index of the action with the idempotency key, or -1.
+func (i Incident) ActionByKey(key string) int {
+	for n, a := range i.Actions {
+		if a.IdempotencyKey == key {
+			return n
+		}
+	}
+	return -1
 }
 
 // Entry is a timeline entry.

@@ -35,6 +35,9 @@ type Signal struct {
 	FirstActivityAt time.Time `json:"firstActivityAt"`
 	CreatedAt       time.Time `json:"createdAt"`
 	LastUpdateAt    time.Time `json:"lastUpdateAt"`
+	// Targets are the response targets the signal names (inbox rules,
+	// messages, clicking users); merged into the incident's.
+	Targets ResponseTargets `json:"targets,omitzero"`
 }
 
 // AlertRecord is the part of microsoft.graph.security.alert (alerts_v2) that
@@ -74,17 +77,15 @@ type Evidence struct {
 	// urlEvidence
 	URL string `json:"url,omitempty"`
 	// analyzedMessageEvidence
-	RecipientEmailAddress string   `json:"recipientEmailAddress,omitempty"`
 	NetworkMessageID      string   `json:"networkMessageId,omitempty"`
+	RecipientEmailAddress string   `json:"recipientEmailAddress,omitempty"`
 	URLs                  []string `json:"urls,omitempty"`
 	// mailboxConfigurationEvidence (inbox rules, forwarding)
+	ConfigurationID           string `json:"configurationId,omitempty"`
+	ConfigurationType         string `json:"configurationType,omitempty"`
 	MailboxPrimaryAddress     string `json:"mailboxPrimaryAddress,omitempty"`
 	UPN                       string `json:"upn,omitempty"`
 	ExternalDirectoryObjectID string `json:"externalDirectoryObjectId,omitempty"`
-	// ConfigurationID names the rule (an inbox rule's id); ConfigurationType
-	// is e.g. mailForwardingRule.
-	ConfigurationID   string `json:"configurationId,omitempty"`
-	ConfigurationType string `json:"configurationType,omitempty"`
 }
 
 // UserAccount is microsoft.graph.security.userAccount.
@@ -119,20 +120,10 @@ var evidenceReaders = map[string]func(Evidence, *Entities){
 	ODataAnalyzedMessageEvidence: func(e Evidence, to *Entities) {
 		to.Mailboxes = append(to.Mailboxes, e.RecipientEmailAddress)
 		to.URLs = append(to.URLs, e.URLs...)
-		if e.NetworkMessageID != "" && e.RecipientEmailAddress != "" {
-			to.Messages = append(to.Messages, MessageRef{NetworkMessageID: e.NetworkMessageID, Recipient: e.RecipientEmailAddress})
-		}
 	},
 	ODataMailboxConfigurationEvidence: func(e Evidence, to *Entities) {
 		to.Mailboxes = append(to.Mailboxes, e.MailboxPrimaryAddress)
 		to.Users = append(to.Users, e.ExternalDirectoryObjectID, e.UPN)
-		owner := e.ExternalDirectoryObjectID
-		if owner == "" {
-			owner = e.UPN
-		}
-		if e.ConfigurationID != "" && owner != "" {
-			to.InboxRules = append(to.InboxRules, InboxRuleRef{User: owner, RuleID: e.ConfigurationID, Type: e.ConfigurationType})
-		}
 	},
 }
 
@@ -164,47 +155,7 @@ func normalized(e Entities) Entities {
 		Devices:   uniq(e.Devices, true),
 		Mailboxes: uniq(e.Mailboxes, true),
 		URLs:      uniq(e.URLs, false),
-		Messages: uniqBy(e.Messages, func(m MessageRef) (MessageRef, string) {
-			m.NetworkMessageID, m.Recipient = strings.ToLower(strings.TrimSpace(m.NetworkMessageID)), strings.ToLower(strings.TrimSpace(m.Recipient))
-			return m, m.NetworkMessageID + "|" + m.Recipient
-		}),
-		// Rule ids are case-sensitive; only the owner folds.
-		InboxRules: uniqBy(e.InboxRules, func(r InboxRuleRef) (InboxRuleRef, string) {
-			r.User, r.RuleID = strings.ToLower(strings.TrimSpace(r.User)), strings.TrimSpace(r.RuleID)
-			return r, r.User + "|" + r.RuleID
-		}),
 	}
-}
-
-// uniqBy normalizes each value, drops those with an empty part and
-// duplicates by key, and sorts by key.
-func uniqBy[T any](values []T, norm func(T) (T, string)) []T {
-	seen := map[string]bool{}
-	var out []T
-	var keys []string
-	for _, v := range values {
-		v, k := norm(v)
-		if strings.HasPrefix(k, "|") || strings.HasSuffix(k, "|") || seen[k] {
-			continue
-		}
-		seen[k] = true
-		out = append(out, v)
-		keys = append(keys, k)
-	}
-	sort.Sort(byKey[T]{out, keys})
-	return out
-}
-
-type byKey[T any] struct {
-	v []T
-	k []string
-}
-
-func (b byKey[T]) Len() int           { return len(b.v) }
-func (b byKey[T]) Less(i, j int) bool { return b.k[i] < b.k[j] }
-func (b byKey[T]) Swap(i, j int) {
-	b.v[i], b.v[j] = b.v[j], b.v[i]
-	b.k[i], b.k[j] = b.k[j], b.k[i]
 }
 
 func uniq(values []string, fold bool) []string {
@@ -239,6 +190,7 @@ func FromAlert(a AlertRecord) Signal {
 		Determination:   a.Determination,
 		Title:           a.Title,
 		Entities:        EntitiesFromEvidence(a.Evidence),
+		Targets:         TargetsFromAlert(a),
 		FirstActivityAt: a.FirstActivityDateTime,
 		CreatedAt:       a.CreatedDateTime,
 		LastUpdateAt:    a.LastUpdateDateTime,

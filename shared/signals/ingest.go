@@ -227,6 +227,7 @@ func (p *Pipeline) apply(ctx context.Context, tenantID, id string, s incident.Si
 		fresh.Timeline = append(fresh.Timeline, incident.Entry{At: now, Kind: EntryEnriched, Message: "posture could not be read: " + kerr.Error()})
 	} else {
 		fresh.Posture = Enrich(fresh.Entities, k)
+		fresh.ResponseTargets = fresh.ResponseTargets.Merge(deviceTargets(fresh.Posture))
 		fresh.Timeline = append(fresh.Timeline, incident.Entry{At: now, Kind: EntryEnriched, Message: enrichedMessage(fresh.Posture)})
 	}
 	if err := p.Records.Incidents.Create(ctx, fresh); err != nil {
@@ -238,6 +239,19 @@ func (p *Pipeline) apply(ctx context.Context, tenantID, id string, s incident.Si
 		return false, false, err
 	}
 	return true, true, nil
+}
+
+// deviceTargets are the Intune managed-device ids enrichment resolved:
+// alert evidence names devices by Defender and Entra ids, and Intune's
+// device actions take its own.
+func deviceTargets(subjects []incident.SubjectPosture) incident.ResponseTargets {
+	var t incident.ResponseTargets
+	for _, s := range subjects {
+		if s.Kind == "device" && s.Found && s.ObjectID != "" {
+			t.ManagedDevices = append(t.ManagedDevices, s.ObjectID)
+		}
+	}
+	return t
 }
 
 // EntryEnriched is the timeline kind of a posture enrichment.
@@ -272,6 +286,7 @@ func (p *Pipeline) enrich(ctx context.Context, tenantID, id string, now time.Tim
 			return store.ErrUnchanged
 		}
 		in.Posture = append(in.Posture, added...)
+		in.ResponseTargets = in.ResponseTargets.Merge(deviceTargets(added))
 		in.Timeline = append(in.Timeline, incident.Entry{At: now, Kind: EntryEnriched, Message: enrichedMessage(added)})
 		return nil
 	})
