@@ -13,7 +13,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"m365security/handler/invoke"
 	"m365security/shared/assess"
+	"m365security/shared/changes"
+	"m365security/shared/controls"
 	"m365security/shared/graph"
 	"m365security/shared/graphsim"
 	"m365security/shared/incident"
@@ -235,4 +238,67 @@ func TestIncidentListFilters(t *testing.T) {
 	requireAPIError(t, serveTest(t, s.api, "GET", "/api/incidents?tenant="+testTenant+"&status=bogus", ""), http.StatusBadRequest, "badRequest")
 	requireAPIError(t, serveTest(t, s.api, "GET", "/api/incidents?tenant="+testTenant+"&from=yesterday", ""), http.StatusBadRequest, "badRequest")
 	requireAPIError(t, serveTest(t, s.api, "GET", "/api/incidents/..%2F..?tenant="+testTenant, ""), http.StatusNotFound, "notFound")
+}
+
+func (s *signalApp) deliver(t *testing.T, m changes.Message) error {
+	t.Helper()
+	body, err := json.Marshal(m)
+	require.NoError(t, err)
+	return s.processChangeNotification(context.Background(), invoke.Invocation{Log: slog.New(slog.DiscardHandler)}, invoke.Message{Body: body, DeliveryCount: 1})
+}
+
+func TestLifecycleEventsThroughTheQueue(t *testing.T) {
+	s := newSignalApp(t)
+	require.NoError(t, s.job(t, jobSubscriptions))
+	held := s.sim.Subscriptions()
+	require.Len(t, held, 2)
+	id := held[0].ID
+	life := func(event string) changes.Message {
+		return changes.Message{Kind: changes.KindLifecycle, TenantID: testTenant, SubscriptionID: id, LifecycleEvent: event, ReceivedAt: time.Now().UTC()}
+	}
+
+	s.sim.ResetWrites()
+	require.NoError(t, s.deliver(t, life(changes.EventReauthorizationRequired)))
+	var reauth int
+	for _, w := range s.sim.Writes() {
+		if w.Method == http.MethodPost && strings.HasSuffix(w.Path, "/subscriptions/"+id+"/reauthorize") {
+			reauth++
+		}
+	}
+	assert.Equal(t, 1, reauth, "reauthorizationRequired reauthorizes the subscription")
+
+	// Graph removes it; the lifecycle event recreates it.
+	req, _ := http.NewRequest(http.MethodDelete, s.sim.BaseURL()+"/subscriptions/"+id, nil)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Len(t, s.sim.Subscriptions(), 1)
+	require.NoError(t, s.deliver(t, life(changes.EventSubscriptionRemoved)))
+	assert.Len(t, s.sim.Subscriptions(), 2, "subscriptionRemoved creates it again")
+
+	// missed reconciles: delta backstop and a re-assessment.
+	require.NoError(t, s.deliver(t, life(changes.EventMissed)))
+	var v struct {
+		Areas map[string]struct {
+			SnapshotID string `json:"snapshotId"`
+		} `json:"areas"`
+	}
+	s.getJSON(t, "/api/collection?tenant="+testTenant, &v)
+	assert.NotEmpty(t, v.Areas["identity"].SnapshotID, "missed re-assessed identity")
+}
+
+func TestAChangeToABreakGlassAccountIsASignal(t *testing.T) {
+	s := newSignalApp(t)
+	user := s.sim.UserID(0)
+	_, err := s.assess.AddException(context.Background(), testTenant, controls.Exception{ControlID: "MS.AAD.3.2v2", Reason: "break-glass account",
+		ApprovedBy: "ciso@contoso.com", Scope: controls.Scope{Users: []string{user}}, ExpiresAt: time.Now().Add(30 * 24 * time.Hour)})
+	require.NoError(t, err)
+	m := changes.Message{Kind: changes.KindChange, TenantID: testTenant, SubscriptionID: "s", ChangeType: "updated",
+		Resource: "Users/" + user, ReceivedAt: time.Now().UTC()}
+	require.NoError(t, s.deliver(t, m))
+	require.NoError(t, s.deliver(t, m), "a redelivery is the same signal")
+	var list incidentsBody
+	s.getJSON(t, "/api/incidents?tenant="+testTenant, &list)
+	require.Len(t, list.Incidents, 1)
+	assert.Equal(t, "high", list.Incidents[0].Severity)
 }
