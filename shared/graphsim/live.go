@@ -39,17 +39,24 @@ func (ix *index) alertList() []Alert {
 	return ix.t.Alerts
 }
 
+// lockAlerts locks the index with the live alert list in place (a copy of
+// the generated one on first use).
+func (s *Server) lockAlerts() *index {
+	ix := s.ix
+	ix.mu.Lock()
+	if !ix.live.alertsSet {
+		ix.live.alerts, ix.live.alertsSet = ix.t.Alerts, true
+	}
+	return ix
+}
+
 // RaiseAlert adds an alert as Defender would when it detects something:
 // empty ID, TenantID and times are filled in (created and last updated now).
 // It returns the alert as stored. The demo's POST /graphsim/alerts uses it.
 func (s *Server) RaiseAlert(a Alert) Alert {
 	now := s.clock().UTC()
-	ix := s.ix
-	ix.mu.Lock()
+	ix := s.lockAlerts()
 	defer ix.mu.Unlock()
-	if !ix.live.alertsSet {
-		ix.live.alerts, ix.live.alertsSet = ix.t.Alerts, true
-	}
 	if a.ID == "" {
 		a.ID = fmt.Sprintf("da%016x_%d", s.seq.Add(1)+uint64(now.UnixNano()), len(ix.live.alerts))
 	}
@@ -87,12 +94,8 @@ func (s *Server) RaiseAlert(a Alert) Alert {
 // It reports whether the alert exists.
 func (s *Server) UpdateAlert(id string, change func(*Alert)) bool {
 	now := s.clock().UTC()
-	ix := s.ix
-	ix.mu.Lock()
+	ix := s.lockAlerts()
 	defer ix.mu.Unlock()
-	if !ix.live.alertsSet {
-		ix.live.alerts, ix.live.alertsSet = ix.t.Alerts, true
-	}
 	i := slices.IndexFunc(ix.live.alerts, func(a Alert) bool { return a.ID == id })
 	if i < 0 {
 		return false

@@ -34,24 +34,18 @@ type Known struct {
 func Enrich(e incident.Entities, k Known) []incident.SubjectPosture {
 	var out []incident.SubjectPosture
 	seen := map[string]bool{}
-	for _, id := range e.Users {
-		p := userPosture(id, k)
-		key := "user:" + strings.ToLower(firstNonEmpty(p.ObjectID, id))
-		if seen[key] {
-			continue
+	add := func(ids []string, read func(string, Known) incident.SubjectPosture) {
+		for _, id := range ids {
+			p := read(id, k)
+			key := p.Kind + ":" + strings.ToLower(firstNonEmpty(p.ObjectID, id))
+			if !seen[key] {
+				seen[key] = true
+				out = append(out, p)
+			}
 		}
-		seen[key] = true
-		out = append(out, p)
 	}
-	for _, id := range e.Devices {
-		p := devicePosture(id, k)
-		key := "device:" + strings.ToLower(firstNonEmpty(p.ObjectID, id))
-		if seen[key] {
-			continue
-		}
-		seen[key] = true
-		out = append(out, p)
-	}
+	add(e.Users, userPosture)
+	add(e.Devices, devicePosture)
 	return out
 }
 
