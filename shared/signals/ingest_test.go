@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"m365security/shared/incident"
+	"m365security/shared/posture"
 )
 
 func TestIngest(t *testing.T) {
@@ -193,4 +194,87 @@ func TestABatchCorrelatesAgainstWhatItStored(t *testing.T) {
 	got := list(t, p)
 	require.Len(t, got, 2)
 	assert.Len(t, got[1].AlertIDs, 2)
+}
+
+func TestIncidentsAreEnrichedFromStoredSnapshotsAndSubjectsJoiningLater(t *testing.T) {
+	ctx := context.Background()
+	p, c := newPipeline(t)
+	id := identitySnap("identity-1", []posture.RoleAssignment{{PrincipalID: "u1", RoleDefinitionID: posture.RoleGlobalAdmin, Kind: "active"}}, nil)
+	id.TenantID, id.Area, id.TakenAt = tenant, posture.AreaIdentity, t0.Add(-time.Hour)
+	users := []posture.UserMFA{
+		{ID: "u1", UserPrincipalName: "u1@contoso.com", Registered: posture.Yes, Enforced: posture.Yes, Protected: posture.Yes},
+		{ID: "u2", UserPrincipalName: "u2@contoso.com", Registered: posture.No, Enforced: posture.Yes, Protected: posture.No, Reason: "not registered"},
+	}
+	_, err := p.Records.Snapshots.Put(ctx, *id, users)
+	require.NoError(t, err)
+	devs := posture.Snapshot{ID: "devices-1", TenantID: tenant, Area: posture.AreaDevices, TakenAt: t0.Add(-time.Hour),
+		Findings: map[string]posture.FindingList{posture.ListNoncompliantDevice: {Total: 1, Items: []posture.Finding{{ID: "intune-7", Name: "LAPTOP-7", Detail: "noncompliant"}}}}}
+	_, err = p.Records.Snapshots.Put(ctx, devs, nil)
+	require.NoError(t, err)
+
+	a := alert("a1", "u1", t0)
+	a.Evidence = append(a.Evidence, incident.Evidence{ODataType: incident.ODataDeviceEvidence, DeviceDNSName: "laptop-7.contoso.local"})
+	out, err := p.Ingest(ctx, tenant, incident.FromAlert(a))
+	require.NoError(t, err)
+	in, err := p.Records.Incidents.Get(ctx, tenant, out.IncidentID)
+	require.NoError(t, err)
+	require.Len(t, in.Posture, 2, "the user (by id and UPN) and the device")
+	assert.Equal(t, "yes", in.Posture[0].MFARegistered)
+	assert.Equal(t, []string{"Global Administrator"}, in.Posture[0].AdminRoles)
+	assert.Equal(t, "identity-1", in.Posture[0].SnapshotID)
+	assert.Equal(t, "noncompliant", in.Posture[1].Compliance)
+	assert.Equal(t, []string{"intune-7"}, in.ResponseTargets.ManagedDevices, "Intune's id, for device actions")
+	assert.Contains(t, in.Timeline[len(in.Timeline)-1].Message, "u1@contoso.com: MFA registered yes, enforced yes")
+
+	// u2 joins the incident through a second alert naming both users.
+	c.Add(time.Minute)
+	b := alert("a2", "u1", t0.Add(time.Minute))
+	b.Evidence = append(b.Evidence, incident.Evidence{ODataType: incident.ODataUserEvidence, UserAccount: &incident.UserAccount{AzureAdUserID: "u2"}})
+	out2, err := p.Ingest(ctx, tenant, incident.FromAlert(b))
+	require.NoError(t, err)
+	require.Equal(t, out.IncidentID, out2.IncidentID)
+	in, err = p.Records.Incidents.Get(ctx, tenant, out.IncidentID)
+	require.NoError(t, err)
+	require.Len(t, in.Posture, 3, "the subject who joined is enriched once")
+	assert.Equal(t, "no", in.Posture[2].MFARegistered)
+	assert.Equal(t, "not registered", in.Posture[2].Reason)
+	last := in.Timeline[len(in.Timeline)-1]
+	assert.Equal(t, EntryEnriched, last.Kind)
+	assert.Equal(t, "posture added: u2@contoso.com: MFA registered no, enforced yes", last.Message)
+
+	// The same second alert again enriches nothing more.
+	_, err = p.Ingest(ctx, tenant, incident.FromAlert(b))
+	require.NoError(t, err)
+	again, err := p.Records.Incidents.Get(ctx, tenant, out.IncidentID)
+	require.NoError(t, err)
+	assert.Len(t, again.Timeline, len(in.Timeline))
+	assert.Equal(t, "no users or devices to enrich", enrichedMessage(nil))
+	assert.Equal(t, "posture added: x: posture unknown", enrichedMessage([]incident.SubjectPosture{{ID: "x", Kind: "user"}}))
+}
+
+func TestCandidatesAreBoundedAndIncludeRecentlyResolvedOnes(t *testing.T) {
+	ctx := context.Background()
+	p, _ := newPipeline(t)
+	out, err := p.Ingest(ctx, tenant, incident.FromAlert(alert("a1", "u1", t0)))
+	require.NoError(t, err)
+	resolvedAt := t0.Add(3 * time.Hour)
+	_, err = p.Records.Incidents.Update(ctx, tenant, out.IncidentID, func(in *incident.Incident) error {
+		in.Status, in.ResolvedAt = incident.StatusResolved, &resolvedAt
+		return nil
+	})
+	require.NoError(t, err)
+	// An alert detected before the resolution, arriving late, is recorded
+	// in the resolved incident without reopening it: single and in a batch.
+	late := alert("a2", "u1", t0.Add(2*time.Hour))
+	got, err := p.Ingest(ctx, tenant, incident.FromAlert(late))
+	require.NoError(t, err)
+	assert.Equal(t, out.IncidentID, got.IncidentID)
+	b := p.NewBatch(tenant)
+	got, err = b.Ingest(ctx, incident.FromAlert(alert("a3", "u1", t0.Add(150*time.Minute))))
+	require.NoError(t, err)
+	assert.Equal(t, out.IncidentID, got.IncidentID)
+	in, err := p.Records.Incidents.Get(ctx, tenant, out.IncidentID)
+	require.NoError(t, err)
+	assert.Equal(t, incident.StatusResolved, in.Status)
+	assert.Len(t, in.AlertIDs, 3)
 }
