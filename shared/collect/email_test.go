@@ -88,14 +88,14 @@ func TestEmailReadsMailDomainsDNSAndProtections(t *testing.T) {
 
 func TestEmailFailures(t *testing.T) {
 	tests := []struct {
-		name  string
+		name string
 		// tenant changes the data before it is served; fault breaks a
 		// server.
 		tenant func(*graphsim.Tenant)
 		fault  func(*graphsim.Tenant, *graphsim.Server, *dnssim.Server)
 		noDNS  bool
-		want  map[string]posture.SourceStatus
-		check func(t *testing.T, e *posture.Email, srcs posture.Sources)
+		want   map[string]posture.SourceStatus
+		check  func(t *testing.T, e *posture.Email, srcs posture.Sources)
 	}{
 		{
 			name: "a tenant without Defender for Office 365 is recorded as not licensed for it",
@@ -116,14 +116,18 @@ func TestEmailFailures(t *testing.T) {
 			},
 		},
 		{
-			name:  "unreadable licences leave the licence state unknown",
-			fault: func(_ *graphsim.Tenant, s *graphsim.Server, _ *dnssim.Server) { s.ForceError("/subscribedSkus", graphsim.InsufficientPrivileges()) },
+			name: "unreadable licences leave the licence state unknown",
+			fault: func(_ *graphsim.Tenant, s *graphsim.Server, _ *dnssim.Server) {
+				s.ForceError("/subscribedSkus", graphsim.InsufficientPrivileges())
+			},
 			want:  map[string]posture.SourceStatus{posture.SrcMailSkus: posture.SourceForbidden},
 			check: func(t *testing.T, e *posture.Email, _ posture.Sources) { require.Nil(t, e.MDOLicensed) },
 		},
 		{
-			name:  "no domains means no DNS checks",
-			fault: func(_ *graphsim.Tenant, s *graphsim.Server, _ *dnssim.Server) { s.ForceError("/domains", graphsim.InsufficientPrivileges()) },
+			name: "no domains means no DNS checks",
+			fault: func(_ *graphsim.Tenant, s *graphsim.Server, _ *dnssim.Server) {
+				s.ForceError("/domains", graphsim.InsufficientPrivileges())
+			},
 			want:  map[string]posture.SourceStatus{posture.SrcMailDomains: posture.SourceForbidden, posture.SrcMailDNS: posture.SourceSkipped},
 			check: func(t *testing.T, e *posture.Email, _ posture.Sources) { require.Empty(t, e.Domains) },
 		},
@@ -159,9 +163,11 @@ func TestEmailFailures(t *testing.T) {
 			},
 		},
 		{
-			name:  "protections are empty when Secure Score could not be read",
-			fault: func(_ *graphsim.Tenant, s *graphsim.Server, _ *dnssim.Server) { s.ForceError("/security/secureScores", graphsim.InsufficientPrivileges()) },
-			want:  map[string]posture.SourceStatus{posture.SrcMailScores: posture.SourceForbidden},
+			name: "protections are empty when Secure Score could not be read",
+			fault: func(_ *graphsim.Tenant, s *graphsim.Server, _ *dnssim.Server) {
+				s.ForceError("/security/secureScores", graphsim.InsufficientPrivileges())
+			},
+			want: map[string]posture.SourceStatus{posture.SrcMailScores: posture.SourceForbidden},
 			check: func(t *testing.T, e *posture.Email, _ posture.Sources) {
 				require.Empty(t, e.Protections)
 				require.Empty(t, e.ScoreDate)
