@@ -275,3 +275,14 @@ func TestEmailControlsBelongToTheEmailReportArea(t *testing.T) {
 		require.Equal(t, posture.AreaEmail, c.Area, c.ID)
 	}
 }
+
+func TestUnknownDomainsAreEvidenceBesideFindings(t *testing.T) {
+	unknown := domainWith(func(d *posture.MailDomain) { d.SPF = posture.SPF{Lookup: posture.LookupUnknown, Reason: "timeout"} })
+	failing := goodDomain("fabrikam.com")
+	failing.SPF.Problems = []string{"+all"}
+	r := eval(t, "MS.EXO.2.2v3", emailInput(posture.Email{Domains: []posture.MailDomain{unknown, failing}}))
+	require.Equal(t, Fail, r.Status)
+	require.Equal(t, []string{"contoso.com: SPF: timeout"}, r.Evidence["unknownDomains"])
+	r = eval(t, "MS.EXO.2.2v3", emailInput(posture.Email{Domains: []posture.MailDomain{goodDomain("contoso.com")}}))
+	require.NotContains(t, r.Evidence, "unknownDomains")
+}

@@ -68,10 +68,10 @@ func withPrefix(recs []string, prefix string, fold bool) []string {
 	var out []string
 	for _, r := range recs {
 		t := strings.TrimSpace(r)
-		head := t
-		if len(head) > len(prefix) {
-			head = head[:len(prefix)]
+		if len(t) < len(prefix) {
+			continue
 		}
+		head := t[:len(prefix)]
 		match := head == prefix || (fold && strings.EqualFold(head, prefix))
 		if match && (len(t) == len(prefix) || t[len(prefix)] == ' ' || t[len(prefix)] == ';') {
 			out = append(out, t)

@@ -112,6 +112,16 @@ func TestSPF(t *testing.T) {
 			records: []string{txt("example.com", "v=spf1 -all")}, servfail: "example.com", lookup: posture.LookupUnknown, reasonHas: "SERVFAIL"},
 		{name: "a server that never answers is unknown with the reason",
 			records: []string{txt("example.com", "v=spf1 -all")}, drop: "example.com", lookup: posture.LookupUnknown, reasonHas: "after 2 tries"},
+		{name: "a redirect chain names the domain whose record decided",
+			records: []string{txt("example.com", "v=spf1 redirect=a.example.net"), txt("a.example.net", "v=spf1 redirect=b.example.net"), txt("b.example.net", "v=spf1 ~all")},
+			lookup:  posture.LookupFound, all: "~all", redirect: "b.example.net", lookups: 2},
+		{name: "a bare v=spf1 has no all mechanism",
+			records: []string{txt("example.com", "v="), txt("example.com", "v=spf1")}, lookup: posture.LookupFound, problem: "no all mechanism"},
+		{name: "an include naming no domain is a problem",
+			records: []string{txt("example.com", "v=spf1 include: -all")}, lookup: posture.LookupFound, all: "-all", lookups: 1, problem: "include: names no domain"},
+		{name: "an include of a domain with two SPF records is a permanent error",
+			records: []string{txt("example.com", "v=spf1 include:two.example.net -all"), txt("two.example.net", "v=spf1 -all"), txt("two.example.net", "v=spf1 +all")},
+			lookup:  posture.LookupFound, all: "-all", lookups: 1, problem: "include:two.example.net publishes 2 SPF records"},
 		{name: "SERVFAIL inside an include is unknown, not a finding",
 			records: []string{txt("example.com", "v=spf1 include:inc0.example.net -all")}, servfail: "inc0.example.net",
 			lookup: posture.LookupUnknown, lookups: 1, reasonHas: "expanding include:inc0.example.net"},
@@ -234,6 +244,12 @@ func TestDMARC(t *testing.T) {
 			domain:  "mail.example.com",
 			records: []string{txt("example.com", "v=spf1 -all")},
 			want:    posture.DMARC{Lookup: posture.LookupMissing, At: "_dmarc.mail.example.com", Reason: "_dmarc.mail.example.com does not exist (NXDOMAIN); nor at _dmarc.example.com"}},
+		{name: "pct=0 is a valid, if useless, value",
+			records: []string{txt("_dmarc.example.com", "v=DMARC1; p=reject; pct=0")},
+			want:    posture.DMARC{Lookup: posture.LookupFound, At: "_dmarc.example.com", Policy: "reject", Pct: 0}},
+		{name: "a CNAME to a DMARC record hosted elsewhere is followed",
+			records: []string{"_dmarc.example.com. 300 IN CNAME example-com._dmarc.dmarc-host.example.", txt("example-com._dmarc.dmarc-host.example", "v=DMARC1; p=quarantine")},
+			want:    posture.DMARC{Lookup: posture.LookupFound, At: "_dmarc.example.com", Policy: "quarantine", Pct: 100}},
 		{name: "two DMARC records mean no policy applies",
 			records: []string{txt("_dmarc.example.com", "v=DMARC1; p=reject"), txt("_dmarc.example.com", "v=DMARC1; p=none")},
 			problem: "2 v=DMARC1 records"},
@@ -328,6 +344,27 @@ func TestResolverRetriesTheNextServerAndFallsBackToTCP(t *testing.T) {
 	require.Len(t, a.TXT, 40)
 	require.Equal(t, 1, dead.Queries("big.example.com"))
 	require.GreaterOrEqual(t, srv.Queries("big.example.com"), 2, "UDP then TCP")
+}
+
+func TestCNAMELoopsAreBounded(t *testing.T) {
+	srv, c := newTestServer(t, "_dmarc.example.com. 300 IN CNAME a.example.net.", "a.example.net. 300 IN CNAME _dmarc.example.com.")
+	d := c.Domain(context.Background(), "example.com").DMARC
+	require.Equal(t, posture.LookupUnknown, d.Lookup)
+	require.Contains(t, d.Reason, "CNAME chain longer than 5")
+	require.Equal(t, 3, srv.Queries("_dmarc.example.com"), "five hops, then it stops")
+}
+
+func TestResolverDefaultsToThreeTries(t *testing.T) {
+	srv, err := dnssim.New(nil)
+	require.NoError(t, err)
+	require.NoError(t, srv.Start())
+	t.Cleanup(func() { _ = srv.Close() })
+	srv.ServFail("example.com")
+	_, err = maildns.NewResolver([]string{srv.Addr()}, 0, 0).Lookup(context.Background(), "example.com", 16)
+	require.ErrorContains(t, err, "after 3 tries")
+	require.ErrorContains(t, err, "answered SERVFAIL")
+	require.Equal(t, 3, srv.Queries("example.com"))
+	require.Equal(t, 2*time.Second, maildns.DefaultTimeout)
 }
 
 func TestResolverWithoutServersFailsWithTheReason(t *testing.T) {

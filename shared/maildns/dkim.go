@@ -45,19 +45,18 @@ func (c *Checker) selector(ctx context.Context, name string) posture.DKIMSelecto
 			}
 		}
 	}
-	switch {
-	case len(keys) == 0 && s.CNAME != "":
-		s.Lookup = posture.LookupMissing
-		s.Problem = name + " is a CNAME to " + s.CNAME + ", which has no DKIM key (" + missingReason(t, "TXT", s.CNAME) + ")"
-	case len(keys) == 0:
+	if len(keys) == 0 {
 		s.Lookup = posture.LookupMissing
 		s.Problem = "selector " + name + " is not published (" + missingReason(t, "CNAME or TXT", name) + ")"
-	default:
-		s.Lookup = posture.LookupFound
-		s.Key = strings.TrimSpace(tags(keys[0])["p"]) != ""
-		if !s.Key {
-			s.Problem = name + " publishes an empty p= key: the key is revoked"
+		if s.CNAME != "" {
+			s.Problem = name + " is a CNAME to " + s.CNAME + ", which has no DKIM key (" + missingReason(t, "TXT", s.CNAME) + ")"
 		}
+		return s
+	}
+	s.Lookup = posture.LookupFound
+	s.Key = strings.TrimSpace(tags(keys[0])["p"]) != ""
+	if !s.Key {
+		s.Problem = name + " publishes an empty p= key: the key is revoked"
 	}
 	return s
 }

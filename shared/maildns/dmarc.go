@@ -37,11 +37,11 @@ func (c *Checker) dmarcAt(ctx context.Context, name string, org bool) (posture.D
 		return d, false
 	}
 	recs := withPrefix(a.TXT, "v=DMARC1", false)
-	switch {
-	case len(recs) == 0:
+	if len(recs) == 0 {
 		d.Lookup, d.Reason = posture.LookupMissing, missingReason(a, "v=DMARC1 TXT", name)
 		return d, false
-	case len(recs) > 1:
+	}
+	if len(recs) > 1 {
 		// RFC 7489 6.6.3: more than one record means no policy applies.
 		d.Lookup, d.Record = posture.LookupInvalid, strings.Join(recs, " | ")
 		d.Problems = []string{fmt.Sprintf("%d v=DMARC1 records at %s; receivers apply none of them", len(recs), name)}

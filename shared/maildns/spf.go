@@ -48,7 +48,7 @@ func (c *Checker) spf(ctx context.Context, domain string) posture.SPF {
 	}
 	out.Lookup, out.Record = posture.LookupFound, recs[0]
 	w := &spfWalk{c: c, seen: map[string]bool{strings.ToLower(domain): true}}
-	all, decidedBy := w.walk(ctx, recs[0], 0)
+	all, decidedBy := w.walk(ctx, recs[0])
 	out.Lookups = w.lookups
 	if w.unknown != "" {
 		out.Lookup, out.Reason = posture.LookupUnknown, w.unknown
@@ -62,12 +62,10 @@ func (c *Checker) spf(ctx context.Context, domain string) posture.SPF {
 	if out.Lookups > posture.MaxSPFLookups {
 		out.Problems = append(out.Problems, fmt.Sprintf("%d DNS lookups when expanded; RFC 7208 allows %d, so receivers fail the check with a permanent error", out.Lookups, posture.MaxSPFLookups))
 	}
-	switch v, ok := allVerdicts[all]; {
-	case all == "":
+	// The walk yields all with one of the four qualifiers, or nothing.
+	if all == "" {
 		out.Problems = append(out.Problems, "the policy ends in no all mechanism (nor redirect= to one), so unlisted servers are neutral, not failed")
-	case !ok:
-		out.Problems = append(out.Problems, "unrecognised all term "+all)
-	case v != "":
+	} else if v := allVerdicts[all]; v != "" {
 		out.Problems = append(out.Problems, v)
 	}
 	return out
@@ -75,7 +73,8 @@ func (c *Checker) spf(ctx context.Context, domain string) posture.SPF {
 
 // spfWalk expands a policy: counts lookups through include and redirect,
 // and finds the all that ends it. It stops once past the limit, so a
-// hostile chain costs at most MaxSPFLookups+1 queries.
+// hostile chain costs at most MaxSPFLookups+1 queries, and recursion is
+// no deeper.
 type spfWalk struct {
 	c        *Checker
 	lookups  int
@@ -86,7 +85,7 @@ type spfWalk struct {
 
 // walk returns the record's all term and, when redirect= decided it, the
 // domain whose record did.
-func (w *spfWalk) walk(ctx context.Context, record string, depth int) (all, decidedBy string) {
+func (w *spfWalk) walk(ctx context.Context, record string) (all, decidedBy string) {
 	var redirect string
 	for _, term := range strings.Fields(record)[1:] {
 		lower := strings.ToLower(term)
@@ -115,7 +114,7 @@ func (w *spfWalk) walk(ctx context.Context, record string, depth int) (all, deci
 			return "", ""
 		}
 		if name == "include" {
-			w.follow(ctx, arg, depth, "include:")
+			w.follow(ctx, arg, "include:")
 			if w.unknown != "" || w.over() {
 				return "", ""
 			}
@@ -127,23 +126,20 @@ func (w *spfWalk) walk(ctx context.Context, record string, depth int) (all, deci
 	if w.count(); w.over() {
 		return "", ""
 	}
-	a, by := w.follow(ctx, redirect, depth, "redirect=")
-	if by == "" {
-		by = redirect
-	}
-	return a, by
+	return w.follow(ctx, redirect, "redirect=")
 }
 
 func (w *spfWalk) count()     { w.lookups++ }
 func (w *spfWalk) over() bool { return w.lookups > posture.MaxSPFLookups }
 
-// follow reads the SPF record of target and walks it.
-func (w *spfWalk) follow(ctx context.Context, target string, depth int, via string) (all, decidedBy string) {
+// follow reads the SPF record of target and walks it; decidedBy is the
+// domain whose record ended the walk (target, or a redirect= of its own).
+func (w *spfWalk) follow(ctx context.Context, target, via string) (all, decidedBy string) {
 	if target == "" {
 		w.problems = append(w.problems, via+" names no domain")
 		return "", ""
 	}
-	if w.seen[target] || depth >= posture.MaxSPFLookups {
+	if w.seen[target] {
 		w.problems = append(w.problems, via+target+" loops back to a policy already expanded")
 		return "", ""
 	}
@@ -151,19 +147,20 @@ func (w *spfWalk) follow(ctx context.Context, target string, depth int, via stri
 	w.seen[target] = true
 	defer delete(w.seen, target)
 	recs, a, err := w.c.spfRecord(ctx, target)
-	switch {
-	case err != nil:
+	if err != nil {
 		w.unknown = "expanding " + via + target + ": " + err.Error()
-		return "", ""
-	case len(recs) == 0:
-		w.problems = append(w.problems, via+target+" publishes no SPF record ("+missingReason(a, "v=spf1 TXT", target)+"): a permanent error")
-		return "", ""
-	case len(recs) > 1:
-		w.problems = append(w.problems, fmt.Sprintf("%s%s publishes %d SPF records: a permanent error", via, target, len(recs)))
-		return "", ""
+		return "", target
 	}
-	all, by := w.walk(ctx, recs[0], depth+1)
-	if by == "" && all != "" {
+	if len(recs) != 1 {
+		problem := via + target + " publishes no SPF record (" + missingReason(a, "v=spf1 TXT", target) + "): a permanent error"
+		if len(recs) > 1 {
+			problem = fmt.Sprintf("%s%s publishes %d SPF records: a permanent error", via, target, len(recs))
+		}
+		w.problems = append(w.problems, problem)
+		return "", target
+	}
+	all, by := w.walk(ctx, recs[0])
+	if by == "" {
 		by = target
 	}
 	return all, by

@@ -167,13 +167,11 @@ func OwnAddresses(uris []string) []string {
 // ("mailto:a@b!10m" → "a@b"); empty for other schemes.
 func MailtoAddress(uri string) string {
 	uri = strings.TrimSpace(uri)
-	if len(uri) < len("mailto:") || !strings.EqualFold(uri[:len("mailto:")], "mailto:") {
+	if !strings.HasPrefix(strings.ToLower(uri), "mailto:") {
 		return ""
 	}
-	addr := uri[len("mailto:"):]
-	if i := strings.IndexByte(addr, '!'); i >= 0 {
-		addr = addr[:i]
-	}
+	// A size limit ("!10m") may follow the address.
+	addr, _, _ := strings.Cut(uri[len("mailto:"):], "!")
 	return strings.TrimSpace(addr)
 }
 

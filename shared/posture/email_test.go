@@ -12,6 +12,7 @@ func TestMailtoAddress(t *testing.T) {
 		" MAILTO:dmarc@contoso.com!10m": "dmarc@contoso.com",
 		"https://contoso.com/dmarc":     "",
 		"mailto":                        "",
+		"mailto:!10m":                   "",
 		"":                              "",
 	} {
 		require.Equal(t, want, MailtoAddress(in), in)
