@@ -138,8 +138,8 @@ func (d queueDispatcher) Dispatch(ctx context.Context, j respond.Job, notBefore 
 	}
 	// The id names the job and attempt, so the same job queued twice within
 	// the duplicate window collapses while a retry does not.
-	id := strings.Join([]string{j.Kind, j.TenantID, j.IncidentID, j.ActionID, fmt.Sprint(j.Attempt)}, "|")
-	if j.Kind == respond.JobNotice {
+	id := strings.Join([]string{j.Kind, j.TenantID, j.IncidentID, j.ActionID, fmt.Sprint(j.Attempt), j.Events}, "|")
+	if j.Kind == respond.JobNotice && !notBefore.IsZero() {
 		id += "|" + notBefore.UTC().Format(time.RFC3339)
 	}
 	return d.a.queue.Send(ctx, responseQueue, queue.Message{ID: id, Body: body, ContentType: "application/json",

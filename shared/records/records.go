@@ -20,6 +20,7 @@ type Records struct {
 	State         State
 	Subscriptions Subscriptions
 	SentReports   SentReports
+	Notices       Notices
 	Parked        Parked
 }
 
@@ -35,6 +36,7 @@ func New(s store.Store) *Records {
 		State:         State{s},
 		Subscriptions: Subscriptions{s},
 		SentReports:   SentReports{s},
+		Notices:       Notices{s},
 		Parked:        Parked{s},
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"m365security/shared/graph"
@@ -48,6 +49,10 @@ type Job struct {
 	// first); the queue message id carries it so a retry is not taken for
 	// a duplicate.
 	Attempt int `json:"attempt,omitempty"`
+	// Events digests a notice job's events: a burst of jobs for the same
+	// events collapses in the queue's duplicate detection, a new event
+	// makes a new job.
+	Events string `json:"events,omitempty"`
 }
 
 // Options configure an Engine.
@@ -134,7 +139,12 @@ const (
 	EntryBrake          = "safetyBrake"
 	EntryNotice         = "notice"
 	EntryNoticeFailed   = "noticeFailed"
+	EntryActionsCapped  = "actionsCapped"
 )
+
+// MaxActions bounds the actions one incident holds, so its document stays
+// small whatever correlation merged into it.
+const MaxActions = 200
 
 func (e *Engine) now() time.Time { return e.o.Now().UTC() }
 
@@ -216,6 +226,16 @@ func (e *Engine) plan(ctx context.Context, in incident.Incident, fresh []Proposa
 			if cur.ActionByKey(p.Key(cur.ID)) >= 0 {
 				continue
 			}
+			if len(cur.Actions) >= MaxActions {
+				// A runaway correlation must not grow the document without
+				// bound; what is left out is said, once.
+				if !slices.ContainsFunc(cur.Timeline, func(e incident.Entry) bool { return e.Kind == EntryActionsCapped }) {
+					cur.Timeline = append(cur.Timeline, incident.Entry{At: now, Kind: EntryActionsCapped,
+						Message: fmt.Sprintf("more than %d response actions: the rest (from %s of %s on) are not proposed; split or handle the incident by hand", MaxActions, p.Type, p.Target)})
+					added++
+				}
+				break
+			}
 			a := newAction(*cur, p, decisions[i], now)
 			cur.Actions = append(cur.Actions, a)
 			added++
@@ -290,10 +310,15 @@ func (e *Engine) dispatchAction(ctx context.Context, in incident.Incident, a inc
 // returned: telling people must not hold up the response, and the next
 // call finds the events still unsent.
 func (e *Engine) dispatchNotice(ctx context.Context, in incident.Incident) {
-	if len(events(in)) == 0 {
+	evs := events(in)
+	if len(evs) == 0 {
 		return
 	}
-	j := Job{Kind: JobNotice, TenantID: in.TenantID, IncidentID: in.ID}
+	keys := make([]string, len(evs))
+	for i, ev := range evs {
+		keys[i] = ev.Key
+	}
+	j := Job{Kind: JobNotice, TenantID: in.TenantID, IncidentID: in.ID, Events: ActionID(strings.Join(keys, ","))}
 	if err := e.dispatch(ctx, j, time.Time{}); err != nil {
 		e.o.Log.Warn("queue incident notice", "tenant_id", in.TenantID, "incident_id", in.ID, "error", err.Error())
 	}
