@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"m365security/shared/playbook"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -431,7 +433,7 @@ func TestNoticeFailuresAreRetriedAndVisibleWithoutHoldingTheResponse(t *testing.
 	in := f.incident(id)
 	assert.True(t, hasEntry(in, EntryNoticeFailed))
 	assert.True(t, hasEntry(in, EntryNotice))
-	log := f.notice(id, EventNewIncident+"-"+ActionID(id)+"/"+ChannelMail)
+	log := f.notice(id, playbook.EventNewIncident+"-"+playbook.ActionID(id)+"/"+ChannelMail)
 	assert.Equal(t, NoticeSent, log.Status)
 	assert.Equal(t, 3, log.Attempts)
 }
@@ -441,7 +443,7 @@ func TestWithoutMailSenderTheSendLogSaysWhy(t *testing.T) {
 	id := f.compromise("inc-s", f.user(20))
 	require.NoError(t, f.engine.OnIncident(f.ctx, f.tenant.ID, id))
 	assert.Empty(t, f.sim.SentMail())
-	log := f.notice(id, EventNewIncident+"-"+ActionID(id)+"/"+ChannelMail)
+	log := f.notice(id, playbook.EventNewIncident+"-"+playbook.ActionID(id)+"/"+ChannelMail)
 	assert.Equal(t, NoticeSkipped, log.Status)
 	assert.Contains(t, log.Result, "MAIL_SENDER")
 }

@@ -15,17 +15,10 @@ import (
 
 	"m365security/shared/graph"
 	"m365security/shared/incident"
+	"m365security/shared/playbook"
 	"m365security/shared/posture"
 	"m365security/shared/records"
 	"m365security/shared/store"
-)
-
-// Notice events: what people are told about.
-const (
-	EventNewIncident = "newIncident"
-	EventAwaiting    = "awaitingApproval"
-	EventFailed      = "actionFailed"
-	EventBrake       = "brakeEngaged"
 )
 
 // Send log statuses of a notice.
@@ -43,39 +36,6 @@ const (
 	ChannelWebhook = "webhook"
 )
 
-// Event is one thing people are told about once.
-type Event struct {
-	Kind   string
-	Action *incident.Action
-	// Key names the event in the send log (with the channel appended).
-	Key string
-}
-
-// events derives the incident's notice events from its state, so
-// computing them again (a redelivery, a retry) names the same events.
-func events(in incident.Incident) []Event {
-	var out []Event
-	if strings.EqualFold(in.Severity, "high") {
-		out = append(out, Event{Kind: EventNewIncident, Key: EventNewIncident + "-" + ActionID(in.ID)})
-	}
-	for i := range in.Actions {
-		a := &in.Actions[i]
-		switch {
-		case a.Status == incident.ActionProposed && a.RequiresApproval:
-			out = append(out, Event{Kind: EventAwaiting, Action: a, Key: EventAwaiting + "-" + ActionID(in.ID+"|"+a.ID)})
-		case a.Status == incident.ActionFailed:
-			out = append(out, Event{Kind: EventFailed, Action: a, Key: EventFailed + "-" + ActionID(in.ID+"|"+a.ID)})
-		}
-		if a.Status == incident.ActionProposed && isBrakeReason(a.Reason) {
-			// Once per tenant and hour, whichever incident met it first.
-			out = append(out, Event{Kind: EventBrake, Action: a, Key: EventBrake + "-" + a.ProposedAt.UTC().Format("2006010215")})
-		}
-	}
-	return out
-}
-
-func isBrakeReason(r string) bool { return strings.HasPrefix(r, "safety brake:") }
-
 // notify sends the incident's unsent events, grouped into one message per
 // channel. The events are claimed in the incident's send log first (one
 // read-modify-write for all), so two notifiers never both send one; the
@@ -90,7 +50,7 @@ func (e *Engine) notify(ctx context.Context, tenantID, incidentID string) error 
 	if err != nil {
 		return err
 	}
-	evs := events(in)
+	evs := playbook.Events(in)
 	if len(evs) == 0 {
 		return nil
 	}
@@ -100,10 +60,10 @@ func (e *Engine) notify(ctx context.Context, tenantID, incidentID string) error 
 	}
 	recipients := t.Incidents(e.o.Defaults)
 	channels := []channel{
-		{name: ChannelMail, skip: mailSkip(e.o.MailSender, recipients), send: func(evs []Event) (string, error) { return e.sendMail(ctx, in, evs, recipients) }},
+		{name: ChannelMail, skip: mailSkip(e.o.MailSender, recipients), send: func(evs []playbook.Event) (string, error) { return e.sendMail(ctx, in, evs, recipients) }},
 	}
 	if t.NotifyWebhookURL != "" {
-		channels = append(channels, channel{name: ChannelWebhook, send: func(evs []Event) (string, error) { return e.postWebhook(ctx, t.NotifyWebhookURL, in, evs) }})
+		channels = append(channels, channel{name: ChannelWebhook, send: func(evs []playbook.Event) (string, error) { return e.postWebhook(ctx, t.NotifyWebhookURL, in, evs) }})
 	}
 	claimed, err := e.claimNotices(ctx, in, channels, recipients, evs)
 	if err != nil {
@@ -137,7 +97,7 @@ func (e *Engine) notify(ctx context.Context, tenantID, incidentID string) error 
 // channel is one way of telling people: skip says why it cannot send.
 type channel struct {
 	name, skip string
-	send       func([]Event) (string, error)
+	send       func([]playbook.Event) (string, error)
 }
 
 func mailSkip(sender string, recipients []string) string {
@@ -150,16 +110,16 @@ func mailSkip(sender string, recipients []string) string {
 	return ""
 }
 
-func entryKey(ev Event, channel string) string { return ev.Key + "/" + channel }
+func entryKey(ev playbook.Event, channel string) string { return ev.Key + "/" + channel }
 
 // claimNotices marks each unsent event as being sent on each channel and
 // returns those claimed, per channel. A channel that cannot send logs its
 // events as skipped with the reason, once.
-func (e *Engine) claimNotices(ctx context.Context, in incident.Incident, channels []channel, recipients []string, evs []Event) ([][]Event, error) {
+func (e *Engine) claimNotices(ctx context.Context, in incident.Incident, channels []channel, recipients []string, evs []playbook.Event) ([][]playbook.Event, error) {
 	now := e.now()
-	var claimed [][]Event
+	var claimed [][]playbook.Event
 	_, err := e.o.Records.Notices.Update(ctx, in.TenantID, in.ID, func(l *records.NoticeLog) error {
-		claimed = make([][]Event, len(channels))
+		claimed = make([][]playbook.Event, len(channels))
 		changed := false
 		for i, ch := range channels {
 			for _, ev := range evs {
@@ -195,7 +155,7 @@ func (e *Engine) claimNotices(ctx context.Context, in incident.Incident, channel
 
 // recordNotices stores the send's outcome per event and on the incident;
 // it reports whether a retry is due.
-func (e *Engine) recordNotices(ctx context.Context, in incident.Incident, channel string, evs []Event, result string, sendErr error) (bool, error) {
+func (e *Engine) recordNotices(ctx context.Context, in incident.Incident, channel string, evs []playbook.Event, result string, sendErr error) (bool, error) {
 	now := e.now()
 	retry := false
 	_, err := e.o.Records.Notices.Update(context.WithoutCancel(ctx), in.TenantID, in.ID, func(l *records.NoticeLog) error {
@@ -246,7 +206,7 @@ func (e *Engine) recordNotices(ctx context.Context, in incident.Incident, channe
 	return retry, nil
 }
 
-func (e *Engine) sendMail(ctx context.Context, in incident.Incident, evs []Event, recipients []string) (string, error) {
+func (e *Engine) sendMail(ctx context.Context, in incident.Incident, evs []playbook.Event, recipients []string) (string, error) {
 	w, err := e.o.Writers.Writer(in.TenantID)
 	if err != nil {
 		return "", err
@@ -275,12 +235,12 @@ type UserPosture struct {
 func (e *Engine) subjectPosture(ctx context.Context, in incident.Incident) []UserPosture {
 	snap, err := e.o.Records.Snapshots.Latest(ctx, in.TenantID, posture.AreaIdentity, time.Time{})
 	var out []UserPosture
-	for _, u := range Users(in.Entities.Users) {
+	for _, u := range playbook.Users(in.Entities.Users) {
 		p := UserPosture{User: u, GlobalAdmin: "unknown", MFARegistered: "unknown"}
 		if err == nil && snap != nil && snap.Identity != nil {
 			id := u
 			for _, su := range snap.Identity.Users {
-				if equalFold(su.ID, u) || equalFold(su.UserPrincipalName, u) {
+				if strings.EqualFold(su.ID, u) || strings.EqualFold(su.UserPrincipalName, u) {
 					id = su.ID
 					if su.Registration != nil {
 						p.MFARegistered = yesNo(su.Registration.IsMfaRegistered)
@@ -307,10 +267,10 @@ func yesNo(b bool) string {
 }
 
 var eventTitles = map[string]string{
-	EventNewIncident: "New high-severity incident",
-	EventAwaiting:    "Action awaiting your approval",
-	EventFailed:      "Action failed",
-	EventBrake:       "Safety brake engaged",
+	playbook.EventNewIncident: "New high-severity incident",
+	playbook.EventAwaiting:    "Action awaiting your approval",
+	playbook.EventFailed:      "Action failed",
+	playbook.EventBrake:       "Safety brake engaged",
 }
 
 var mailTemplate = template.Must(template.New("mail").Parse(`<!doctype html>
@@ -342,7 +302,7 @@ type mailEvent struct {
 
 // renderMail builds the notice's subject and HTML body; every value from
 // the tenant goes through html/template's escaping.
-func renderMail(in incident.Incident, evs []Event, users []UserPosture, base string) (string, string, error) {
+func renderMail(in incident.Incident, evs []playbook.Event, users []UserPosture, base string) (string, string, error) {
 	var list []mailEvent
 	var titles []string
 	seen := map[string]bool{}
@@ -375,7 +335,7 @@ func renderMail(in incident.Incident, evs []Event, users []UserPosture, base str
 	if err != nil {
 		return "", "", fmt.Errorf("render notice: %w", err)
 	}
-	subject := fmt.Sprintf("[m365security] %s: incident %s (%s %s)", strings.Join(titles, "; "), clip(in.ID, 60), clip(in.Severity, 20), clip(in.Category, 30))
+	subject := fmt.Sprintf("[m365security] %s: incident %s (%s %s)", strings.Join(titles, "; "), playbook.Clip(in.ID, 60), playbook.Clip(in.Severity, 20), playbook.Clip(in.Category, 30))
 	return strings.NewReplacer("\r", " ", "\n", " ").Replace(subject), b.String(), nil
 }
 
@@ -390,7 +350,7 @@ const maxWebhookReply = 4 << 10
 
 // postWebhook posts the notice as JSON (a Teams workflow or any webhook
 // takes it; "text" is the readable summary).
-func (e *Engine) postWebhook(ctx context.Context, target string, in incident.Incident, evs []Event) (string, error) {
+func (e *Engine) postWebhook(ctx context.Context, target string, in incident.Incident, evs []playbook.Event) (string, error) {
 	u, err := url.Parse(target)
 	if err != nil || u.Scheme != "https" {
 		return "", fmt.Errorf("%w: notifyWebhookUrl is not an https URL", errBadWebhook)
