@@ -107,7 +107,8 @@ func (a *app) decider(r *http.Request, by string) (principal.Principal, error) {
 // a job is permanent (parked); a store failure is retried by redelivery.
 func (a *app) executeResponse(ctx context.Context, inv invoke.Invocation, m invoke.Message) error {
 	var j respond.Job
-	if err := json.Unmarshal(m.Body, &j); err != nil || j.TenantID == "" || j.IncidentID == "" {
+	if err := json.Unmarshal(m.Body, &j); err != nil || j.TenantID == "" || j.IncidentID == "" ||
+		(j.Kind != respond.JobAction && j.Kind != respond.JobNotice) || (j.Kind == respond.JobAction && j.ActionID == "") {
 		return fmt.Errorf("not a response job: %q", truncate(string(m.Body), 120))
 	}
 	if !a.tenants[j.TenantID] {

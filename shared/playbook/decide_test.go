@@ -172,3 +172,8 @@ func eventful() incident.Incident {
 		{ID: "a4", Status: incident.ActionProposed, ProposedAt: at},
 	}}
 }
+
+func TestClip(t *testing.T) {
+	assert.Equal(t, "abc", Clip("abc", 3))
+	assert.Equal(t, "ab…", Clip("abc", 2))
+}

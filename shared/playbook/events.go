@@ -31,10 +31,11 @@ func Events(in incident.Incident) []Event {
 	}
 	for i := range in.Actions {
 		a := &in.Actions[i]
-		switch {
-		case a.Status == incident.ActionProposed && a.RequiresApproval:
+		// if/else rather than a tagless switch: the mutation tool sees the
+		// coverage of if conditions only.
+		if a.Status == incident.ActionProposed && a.RequiresApproval {
 			out = append(out, Event{Kind: EventAwaiting, Action: a, Key: EventAwaiting + "-" + ActionID(in.ID+"|"+a.ID)})
-		case a.Status == incident.ActionFailed:
+		} else if a.Status == incident.ActionFailed {
 			out = append(out, Event{Kind: EventFailed, Action: a, Key: EventFailed + "-" + ActionID(in.ID+"|"+a.ID)})
 		}
 		if a.Status == incident.ActionProposed && IsBrakeReason(a.Reason) {

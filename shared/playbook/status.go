@@ -8,10 +8,9 @@ func SetStatus(in *incident.Incident) {
 	if !in.IsOpen() {
 		return
 	}
-	switch {
-	case in.PendingApprovals() > 0:
+	if in.PendingApprovals() > 0 {
 		in.Status = incident.StatusAwaitingApproval
-	case in.Status == incident.StatusAwaitingApproval || len(in.Actions) > 0:
+	} else if in.Status == incident.StatusAwaitingApproval || len(in.Actions) > 0 {
 		in.Status = incident.StatusInProgress
 	}
 }

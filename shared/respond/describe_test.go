@@ -41,3 +41,9 @@ func TestDescribeSaysWhatWouldHaveToChange(t *testing.T) {
 		})
 	}
 }
+
+func TestRemediationSeverityIsOneDefenderTakes(t *testing.T) {
+	for in, want := range map[string]string{"high": "high", "medium": "medium", "low": "low", "informational": "medium", "": "medium", "HIGH": "medium"} {
+		assert.Equal(t, want, remediationSeverity(in), in)
+	}
+}
