@@ -197,9 +197,12 @@ func (e *Engine) plan(ctx context.Context, in incident.Incident, fresh []playboo
 	}
 	decisions := make([]playbook.Decision, len(fresh))
 	var braked []int
+	// Only what fits under MaxActions may take a brake slot: the rest is
+	// never stored.
+	room := MaxActions - len(in.Actions)
 	for i, p := range fresh {
 		decisions[i] = playbook.Decide(t, p, protect)
-		if decisions[i].Brake {
+		if decisions[i].Brake && i < room {
 			braked = append(braked, i)
 		}
 	}
