@@ -240,7 +240,12 @@ func (e *Engine) plan(ctx context.Context, in incident.Incident, fresh []playboo
 				}
 				break
 			}
-			a := playbook.NewAction(*cur, p, decisions[i], now)
+			d := decisions[i]
+			if d.Brake && i >= room {
+				// Never counted by the brake (see room): it cannot run on its own.
+				d = playbook.Decision{Reason: playbook.BrakeReason(t.Brake())}
+			}
+			a := playbook.NewAction(*cur, p, d, now)
 			cur.Actions = append(cur.Actions, a)
 			added++
 			msg := fmt.Sprintf("%s of %s proposed by playbook %q", a.Type, a.Target, p.Playbook)
