@@ -107,7 +107,8 @@ func (a *app) decider(r *http.Request, by string) (principal.Principal, error) {
 // a job is permanent (parked); a store failure is retried by redelivery.
 func (a *app) executeResponse(ctx context.Context, inv invoke.Invocation, m invoke.Message) error {
 	var j respond.Job
-	if err := json.Unmarshal(m.Body, &j); err != nil || j.TenantID == "" || j.IncidentID == "" {
+	if err := json.Unmarshal(m.Body, &j); err != nil || j.TenantID == "" || j.IncidentID == "" ||
+		(j.Kind != respond.JobAction && j.Kind != respond.JobNotice) || (j.Kind == respond.JobAction && j.ActionID == "") {
 		return fmt.Errorf("not a response job: %q", truncate(string(m.Body), 120))
 	}
 	if !a.tenants[j.TenantID] {
@@ -138,8 +139,8 @@ func (d queueDispatcher) Dispatch(ctx context.Context, j respond.Job, notBefore 
 	}
 	// The id names the job and attempt, so the same job queued twice within
 	// the duplicate window collapses while a retry does not.
-	id := strings.Join([]string{j.Kind, j.TenantID, j.IncidentID, j.ActionID, fmt.Sprint(j.Attempt)}, "|")
-	if j.Kind == respond.JobNotice {
+	id := strings.Join([]string{j.Kind, j.TenantID, j.IncidentID, j.ActionID, fmt.Sprint(j.Attempt), j.Events}, "|")
+	if j.Kind == respond.JobNotice && !notBefore.IsZero() {
 		id += "|" + notBefore.UTC().Format(time.RFC3339)
 	}
 	return d.a.queue.Send(ctx, responseQueue, queue.Message{ID: id, Body: body, ContentType: "application/json",

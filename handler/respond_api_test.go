@@ -175,6 +175,11 @@ func TestExecuteResponseParksWhatIsNotAJob(t *testing.T) {
 	err := a.executeResponse(context.Background(), inv, invoke.Message{Body: []byte(`not json`)})
 	require.Error(t, err)
 	assert.False(t, invoke.IsRetry(err), "a bad body is parked, not retried")
+	for _, body := range []string{`{"kind":"bogus","tenantId":"` + testTenant + `","incidentId":"x"}`, `{"kind":"action","tenantId":"` + testTenant + `","incidentId":"x"}`} {
+		err = a.executeResponse(context.Background(), inv, invoke.Message{Body: []byte(body)})
+		require.Error(t, err, body)
+		assert.False(t, invoke.IsRetry(err), body)
+	}
 	err = a.executeResponse(context.Background(), inv, invoke.Message{Body: []byte(`{"kind":"notice","tenantId":"other","incidentId":"x"}`)})
 	require.Error(t, err)
 	assert.False(t, invoke.IsRetry(err))

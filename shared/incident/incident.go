@@ -263,11 +263,17 @@ func (i Incident) PendingApprovals() int {
 	return n
 }
 
-// FirstExecutedAt returns when the first response action was executed.
+// notResponse are executed actions that do not respond to the threat:
+// writing the incident's state back to its alerts, and undoing a response.
+var notResponse = map[string]bool{ActionUpdateAlert: true, ActionEnableAccount: true}
+
+// FirstExecutedAt returns when the first response action was executed
+// (meanTimeToRespondMinutes). Alert updates and undos do not count: they
+// run at once on every incident and would make the metric say nothing.
 func (i Incident) FirstExecutedAt() *time.Time {
 	var first *time.Time
 	for _, a := range i.Actions {
-		if a.Status == ActionExecuted && a.ExecutedAt != nil && (first == nil || a.ExecutedAt.Before(*first)) {
+		if a.Status == ActionExecuted && !notResponse[a.Type] && a.ExecutedAt != nil && (first == nil || a.ExecutedAt.Before(*first)) {
 			first = a.ExecutedAt
 		}
 	}

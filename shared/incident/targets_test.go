@@ -2,8 +2,10 @@ package incident
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestTargetsFromAlert(t *testing.T) {
@@ -56,4 +58,18 @@ func TestActionLookups(t *testing.T) {
 	assert.Equal(t, -1, in.ActionByID("c"))
 	assert.Equal(t, 0, in.ActionByKey("k1"))
 	assert.Equal(t, -1, in.ActionByKey("k3"))
+}
+
+func TestFirstExecutedAtCountsOnlyResponses(t *testing.T) {
+	at := func(m int) *time.Time { v := time.Date(2026, 11, 30, 9, m, 0, 0, time.UTC); return &v }
+	in := Incident{Actions: []Action{
+		{Type: ActionUpdateAlert, Status: ActionExecuted, ExecutedAt: at(1)},
+		{Type: ActionEnableAccount, Status: ActionExecuted, ExecutedAt: at(2)},
+		{Type: ActionDisableAccount, Status: ActionFailed, ExecutedAt: at(3)},
+		{Type: ActionRevokeSessions, Status: ActionExecuted, ExecutedAt: at(9)},
+		{Type: ActionDisableAccount, Status: ActionExecuted, ExecutedAt: at(5)},
+		{Type: ActionRemoteLock, Status: ActionExecuted},
+	}}
+	require.Equal(t, at(5), in.FirstExecutedAt())
+	require.Nil(t, Incident{Actions: []Action{{Type: ActionUpdateAlert, Status: ActionExecuted, ExecutedAt: at(1)}}}.FirstExecutedAt())
 }

@@ -20,6 +20,7 @@ type Records struct {
 	State         State
 	Subscriptions Subscriptions
 	SentReports   SentReports
+	Notices       Notices
 	Parked        Parked
 	Signals       Signals
 }
@@ -36,6 +37,7 @@ func New(s store.Store) *Records {
 		State:         State{s},
 		Subscriptions: Subscriptions{s},
 		SentReports:   SentReports{s},
+		Notices:       Notices{s},
 		Parked:        Parked{s},
 		Signals:       Signals{s},
 	}

@@ -8,41 +8,35 @@ import (
 	"m365security/shared/incident"
 )
 
-// Kind is what the engine knows about one action type: the Graph write it
-// makes (Writer method, so the permission is WriteOperations'), whether it
-// can be undone and by which type, and whether it acts on a user account
-// (so protected accounts apply).
+// Kind is how the engine executes one action type: the Graph write it
+// makes (a graph.Writer method, so its permission is WriteOperations').
+// Its decision traits (undo, account) are playbook.Traits.
 type Kind struct {
 	Type string
 	// Write names the graph.Writer method (and so its WriteOperation).
 	Write string
-	// UndoType is the action that reverses this one; empty when none.
-	UndoType string
-	// OnAccount marks actions on a user account: a protected account turns
-	// them into approvals when destructive.
-	OnAccount bool
-	run       func(ctx context.Context, w *graph.Writer, in incident.Incident, a incident.Action) (string, error)
+	run   func(ctx context.Context, w *graph.Writer, in incident.Incident, a incident.Action) (string, error)
 }
 
 // Kinds is the action table, one row per action type in ActionTypes order.
 var Kinds = []Kind{
-	{Type: incident.ActionRevokeSessions, Write: "RevokeSignInSessions", OnAccount: true,
+	{Type: incident.ActionRevokeSessions, Write: "RevokeSignInSessions",
 		run: func(ctx context.Context, w *graph.Writer, _ incident.Incident, a incident.Action) (string, error) {
 			return "sign-in sessions revoked", w.RevokeSignInSessions(ctx, a.Target)
 		}},
-	{Type: incident.ActionDisableAccount, Write: "DisableAccount", UndoType: incident.ActionEnableAccount, OnAccount: true,
+	{Type: incident.ActionDisableAccount, Write: "DisableAccount",
 		run: func(ctx context.Context, w *graph.Writer, _ incident.Incident, a incident.Action) (string, error) {
 			return "account disabled (accountEnabled false)", w.DisableAccount(ctx, a.Target)
 		}},
-	{Type: incident.ActionEnableAccount, Write: "EnableAccount", OnAccount: true,
+	{Type: incident.ActionEnableAccount, Write: "EnableAccount",
 		run: func(ctx context.Context, w *graph.Writer, _ incident.Incident, a incident.Action) (string, error) {
 			return "account enabled (accountEnabled true)", w.EnableAccount(ctx, a.Target)
 		}},
-	{Type: incident.ActionRequirePasswordChange, Write: "RequirePasswordChange", OnAccount: true,
+	{Type: incident.ActionRequirePasswordChange, Write: "RequirePasswordChange",
 		run: func(ctx context.Context, w *graph.Writer, _ incident.Incident, a incident.Action) (string, error) {
 			return "password change required at next sign-in", w.RequirePasswordChange(ctx, a.Target)
 		}},
-	{Type: incident.ActionConfirmCompromised, Write: "ConfirmCompromised", OnAccount: true,
+	{Type: incident.ActionConfirmCompromised, Write: "ConfirmCompromised",
 		run: func(ctx context.Context, w *graph.Writer, _ incident.Incident, a incident.Action) (string, error) {
 			return "user confirmed compromised (user risk high)", w.ConfirmCompromised(ctx, a.Target)
 		}},

@@ -7,10 +7,12 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"m365security/shared/graph"
 	"m365security/shared/incident"
+	"m365security/shared/playbook"
 	"m365security/shared/posture"
 	"m365security/shared/records"
 	"m365security/shared/settings"
@@ -48,6 +50,10 @@ type Job struct {
 	// first); the queue message id carries it so a retry is not taken for
 	// a duplicate.
 	Attempt int `json:"attempt,omitempty"`
+	// Events digests a notice job's events: a burst of jobs for the same
+	// events collapses in the queue's duplicate detection, a new event
+	// makes a new job.
+	Events string `json:"events,omitempty"`
 }
 
 // Options configure an Engine.
@@ -68,8 +74,8 @@ type Options struct {
 	// HTTPClient posts webhook notices; nil uses a 10-second client.
 	HTTPClient *http.Client
 	Log        *slog.Logger
-	// Playbooks defaults to the package table.
-	Playbooks []Playbook
+	// playbook.Playbooks defaults to the package table.
+	Playbooks []playbook.Playbook
 	// MaxAttempts bounds Graph requests per action (default 5); Backoff
 	// is the first retry's delay when Graph gives no Retry-After (default
 	// 30 s, doubling, at most 15 minutes).
@@ -97,7 +103,7 @@ func New(o Options) (*Engine, error) {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	if o.Playbooks == nil {
-		o.Playbooks = Playbooks
+		o.Playbooks = playbook.Playbooks
 	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 5
@@ -134,7 +140,12 @@ const (
 	EntryBrake          = "safetyBrake"
 	EntryNotice         = "notice"
 	EntryNoticeFailed   = "noticeFailed"
+	EntryActionsCapped  = "actionsCapped"
 )
+
+// MaxActions bounds the actions one incident holds, so its document stays
+// small whatever correlation merged into it.
+const MaxActions = 200
 
 func (e *Engine) now() time.Time { return e.o.Now().UTC() }
 
@@ -151,8 +162,8 @@ func (e *Engine) OnIncident(ctx context.Context, tenantID, incidentID string) er
 	if !in.IsOpen() {
 		return nil
 	}
-	var fresh []Proposal
-	for _, p := range Propose(e.o.Playbooks, in) {
+	var fresh []playbook.Proposal
+	for _, p := range playbook.Propose(e.o.Playbooks, in) {
 		if in.ActionByKey(p.Key(in.ID)) < 0 {
 			fresh = append(fresh, p)
 		}
@@ -174,7 +185,7 @@ func (e *Engine) OnIncident(ctx context.Context, tenantID, incidentID string) er
 }
 
 // plan decides the fresh proposals and stores them on the incident.
-func (e *Engine) plan(ctx context.Context, in incident.Incident, fresh []Proposal) (incident.Incident, error) {
+func (e *Engine) plan(ctx context.Context, in incident.Incident, fresh []playbook.Proposal) (incident.Incident, error) {
 	t, err := e.o.Records.Settings.Tenant(ctx, in.TenantID)
 	if err != nil {
 		return in, fmt.Errorf("respond to incident %s: %w", in.ID, err)
@@ -184,11 +195,14 @@ func (e *Engine) plan(ctx context.Context, in incident.Incident, fresh []Proposa
 	if err != nil {
 		return in, err
 	}
-	decisions := make([]Decision, len(fresh))
+	decisions := make([]playbook.Decision, len(fresh))
 	var braked []int
+	// Only what fits under MaxActions may take a brake slot: the rest is
+	// never stored.
+	room := MaxActions - len(in.Actions)
 	for i, p := range fresh {
-		decisions[i] = Decide(t, p, protect)
-		if decisions[i].Brake {
+		decisions[i] = playbook.Decide(t, p, protect)
+		if decisions[i].Brake && i < room {
 			braked = append(braked, i)
 		}
 	}
@@ -197,7 +211,7 @@ func (e *Engine) plan(ctx context.Context, in incident.Incident, fresh []Proposa
 		allowed := make([]bool, len(fresh))
 		_, err := e.o.Records.State.UpdateBrake(ctx, in.TenantID, func(l *records.BrakeLog) error {
 			for _, i := range braked {
-				*l, allowed[i] = brakeClaim(*l, fresh[i].Key(in.ID), now, limit)
+				*l, allowed[i] = playbook.BrakeClaim(*l, fresh[i].Key(in.ID), now, limit)
 			}
 			return nil
 		})
@@ -206,7 +220,7 @@ func (e *Engine) plan(ctx context.Context, in incident.Incident, fresh []Proposa
 		}
 		for _, i := range braked {
 			if !allowed[i] {
-				decisions[i] = Decision{Reason: brakeReason(limit)}
+				decisions[i] = playbook.Decision{Reason: playbook.BrakeReason(limit)}
 			}
 		}
 	}
@@ -216,7 +230,22 @@ func (e *Engine) plan(ctx context.Context, in incident.Incident, fresh []Proposa
 			if cur.ActionByKey(p.Key(cur.ID)) >= 0 {
 				continue
 			}
-			a := newAction(*cur, p, decisions[i], now)
+			if len(cur.Actions) >= MaxActions {
+				// A runaway correlation must not grow the document without
+				// bound; what is left out is said, once.
+				if !slices.ContainsFunc(cur.Timeline, func(e incident.Entry) bool { return e.Kind == EntryActionsCapped }) {
+					cur.Timeline = append(cur.Timeline, incident.Entry{At: now, Kind: EntryActionsCapped,
+						Message: fmt.Sprintf("more than %d response actions: the rest (from %s of %s on) are not proposed; split or handle the incident by hand", MaxActions, p.Type, p.Target)})
+					added++
+				}
+				break
+			}
+			d := decisions[i]
+			if d.Brake && i >= room {
+				// Never counted by the brake (see room): it cannot run on its own.
+				d = playbook.Decision{Reason: playbook.BrakeReason(t.Brake())}
+			}
+			a := playbook.NewAction(*cur, p, d, now)
 			cur.Actions = append(cur.Actions, a)
 			added++
 			msg := fmt.Sprintf("%s of %s proposed by playbook %q", a.Type, a.Target, p.Playbook)
@@ -226,23 +255,23 @@ func (e *Engine) plan(ctx context.Context, in incident.Incident, fresh []Proposa
 				msg += "; waits for approval: " + a.Reason
 			}
 			cur.Timeline = append(cur.Timeline, incident.Entry{At: now, Kind: EntryActionProposed, Message: msg})
-			if isBrakeReason(a.Reason) {
+			if playbook.IsBrakeReason(a.Reason) {
 				cur.Timeline = append(cur.Timeline, incident.Entry{At: now, Kind: EntryBrake, Message: a.Reason})
 			}
 		}
 		if added == 0 {
 			return store.ErrUnchanged
 		}
-		setStatus(cur)
+		playbook.SetStatus(cur)
 		return nil
 	})
 }
 
 // protection loads what Protected reads, only when a decision needs it.
-func (e *Engine) protection(ctx context.Context, tenantID string, now time.Time, t settings.Tenant, fresh []Proposal) (Protection, error) {
-	p := Protection{At: now}
-	need := slices.ContainsFunc(fresh, func(pr Proposal) bool {
-		k, _ := KindOf(pr.Type)
+func (e *Engine) protection(ctx context.Context, tenantID string, now time.Time, t settings.Tenant, fresh []playbook.Proposal) (playbook.Protection, error) {
+	p := playbook.Protection{At: now}
+	need := slices.ContainsFunc(fresh, func(pr playbook.Proposal) bool {
+		k, _ := playbook.TraitOf(pr.Type)
 		return k.OnAccount && settings.IsDestructive(pr.Type) && t.Mode(pr.Type) == settings.Auto
 	})
 	if !need {
@@ -263,20 +292,6 @@ func (e *Engine) protection(ctx context.Context, tenantID string, now time.Time,
 	return p, nil
 }
 
-// setStatus keeps an open incident's status in step with its actions:
-// awaiting approval while any action waits, in progress once any ran.
-func setStatus(in *incident.Incident) {
-	if !in.IsOpen() {
-		return
-	}
-	switch {
-	case in.PendingApprovals() > 0:
-		in.Status = incident.StatusAwaitingApproval
-	case in.Status == incident.StatusAwaitingApproval || len(in.Actions) > 0:
-		in.Status = incident.StatusInProgress
-	}
-}
-
 func (e *Engine) dispatchAction(ctx context.Context, in incident.Incident, a incident.Action) error {
 	j := Job{Kind: JobAction, TenantID: in.TenantID, IncidentID: in.ID, ActionID: a.ID, Attempt: a.Attempts}
 	var at time.Time
@@ -290,10 +305,15 @@ func (e *Engine) dispatchAction(ctx context.Context, in incident.Incident, a inc
 // returned: telling people must not hold up the response, and the next
 // call finds the events still unsent.
 func (e *Engine) dispatchNotice(ctx context.Context, in incident.Incident) {
-	if len(events(in)) == 0 {
+	evs := playbook.Events(in)
+	if len(evs) == 0 {
 		return
 	}
-	j := Job{Kind: JobNotice, TenantID: in.TenantID, IncidentID: in.ID}
+	keys := make([]string, len(evs))
+	for i, ev := range evs {
+		keys[i] = ev.Key
+	}
+	j := Job{Kind: JobNotice, TenantID: in.TenantID, IncidentID: in.ID, Events: playbook.ActionID(strings.Join(keys, ","))}
 	if err := e.dispatch(ctx, j, time.Time{}); err != nil {
 		e.o.Log.Warn("queue incident notice", "tenant_id", in.TenantID, "incident_id", in.ID, "error", err.Error())
 	}
@@ -318,5 +338,5 @@ func (e *Engine) Handle(ctx context.Context, j Job) error {
 	case JobNotice:
 		return e.notify(ctx, j.TenantID, j.IncidentID)
 	}
-	return fmt.Errorf("unknown job kind %q", clip(j.Kind, 40))
+	return fmt.Errorf("unknown job kind %q", playbook.Clip(j.Kind, 40))
 }

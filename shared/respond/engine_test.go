@@ -2,10 +2,13 @@ package respond
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"m365security/shared/playbook"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -430,9 +433,7 @@ func TestNoticeFailuresAreRetriedAndVisibleWithoutHoldingTheResponse(t *testing.
 	in := f.incident(id)
 	assert.True(t, hasEntry(in, EntryNoticeFailed))
 	assert.True(t, hasEntry(in, EntryNotice))
-	log, ok, err := f.rec.SentReports.Get(f.ctx, f.tenant.ID, SentKind, EventNewIncident+"-"+ActionID(id)+"-"+ChannelMail)
-	require.NoError(t, err)
-	require.True(t, ok)
+	log := f.notice(id, playbook.EventNewIncident+"-"+playbook.ActionID(id)+"/"+ChannelMail)
 	assert.Equal(t, NoticeSent, log.Status)
 	assert.Equal(t, 3, log.Attempts)
 }
@@ -442,9 +443,7 @@ func TestWithoutMailSenderTheSendLogSaysWhy(t *testing.T) {
 	id := f.compromise("inc-s", f.user(20))
 	require.NoError(t, f.engine.OnIncident(f.ctx, f.tenant.ID, id))
 	assert.Empty(t, f.sim.SentMail())
-	log, ok, err := f.rec.SentReports.Get(f.ctx, f.tenant.ID, SentKind, EventNewIncident+"-"+ActionID(id)+"-"+ChannelMail)
-	require.NoError(t, err)
-	require.True(t, ok)
+	log := f.notice(id, playbook.EventNewIncident+"-"+playbook.ActionID(id)+"/"+ChannelMail)
 	assert.Equal(t, NoticeSkipped, log.Status)
 	assert.Contains(t, log.Result, "MAIL_SENDER")
 }
@@ -482,3 +481,27 @@ func lastMail(f *fixture) graphsim.SentMail {
 }
 
 var _ = errors.Is
+
+func TestAnIncidentAboutTooManyUsersIsCappedAndSaysSo(t *testing.T) {
+	f := newFixture(t, func(s *setup) { s.opts.MailSender = "" })
+	var users []string
+	for i := range 70 {
+		users = append(users, fmt.Sprintf("%08d-0000-4000-8000-000000000000", i))
+	}
+	id := f.compromise("inc-big", users...)
+	// Everything waits, so the test plans without executing.
+	f.setSettings(func(s *settings.Tenant) {
+		s.Actions = map[string]string{incident.ActionRevokeSessions: settings.Approval, incident.ActionUpdateAlert: settings.Approval}
+	})
+	require.NoError(t, f.engine.OnIncident(f.ctx, f.tenant.ID, id))
+	require.NoError(t, f.engine.OnIncident(f.ctx, f.tenant.ID, id))
+	in := f.incident(id)
+	assert.Equal(t, MaxActions, len(in.Actions))
+	n := 0
+	for _, e := range in.Timeline {
+		if e.Kind == EntryActionsCapped {
+			n++
+		}
+	}
+	assert.Equal(t, 1, n)
+}

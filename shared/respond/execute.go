@@ -9,6 +9,7 @@ import (
 
 	"m365security/shared/graph"
 	"m365security/shared/incident"
+	"m365security/shared/playbook"
 	"m365security/shared/store"
 )
 
@@ -147,7 +148,7 @@ func (e *Engine) record(ctx context.Context, j Job, result string, callErr error
 			a.Status, a.NextAttemptAt, a.Error = incident.ActionFailed, nil, Describe(a.Type, a.Attempts, callErr)
 			cur.Timeline = append(cur.Timeline, incident.Entry{At: now, Kind: EntryActionFailed, Message: a.Type + " of " + a.Target + ": " + a.Error})
 		}
-		setStatus(cur)
+		playbook.SetStatus(cur)
 		return nil
 	})
 	if err != nil {
@@ -181,6 +182,7 @@ func (e *Engine) backoff(n int, err error) time.Duration {
 func Describe(actionType string, attempts int, err error) string {
 	msg := err.Error()
 	k, _ := KindOf(actionType)
+	trait, _ := playbook.TraitOf(actionType)
 	op := writeOperation(k.Write)
 	switch {
 	case errors.Is(err, graph.ErrNoResponder):
@@ -189,7 +191,7 @@ func Describe(actionType string, attempts int, err error) string {
 		return "Graph refused: the tenant is not licensed (" + nonEmpty(op.Licence, "a licence the tenant lacks") + "): " + msg
 	case errors.Is(err, graph.ErrForbidden):
 		s := "Graph refused (permission missing): " + msg + "; the responder identity needs " + strings.Join(op.Permissions, ", ")
-		if k.OnAccount {
+		if trait.OnAccount {
 			s += "; for a user who holds an admin role the app also needs a privileged Entra role (e.g. Privileged Authentication Administrator)"
 		}
 		return s

@@ -175,3 +175,14 @@ func (f *fixture) request(incidentID, actionID string, by string, verified bool)
 	return Request{TenantID: f.tenant.ID, IncidentID: incidentID, ActionID: actionID, Reason: "checked with the user",
 		By: principalOf(by, verified)}
 }
+
+// notice returns one entry of the incident's send log.
+func (f *fixture) notice(incidentID, key string) records.NoticeEntry {
+	f.t.Helper()
+	l, ok, err := f.rec.Notices.Get(f.ctx, f.tenant.ID, incidentID)
+	require.NoError(f.t, err)
+	require.True(f.t, ok, "no send log")
+	e, ok := l.Entries[key]
+	require.True(f.t, ok, "no entry %s in %v", key, l.Entries)
+	return e
+}

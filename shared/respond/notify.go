@@ -15,21 +15,11 @@ import (
 
 	"m365security/shared/graph"
 	"m365security/shared/incident"
+	"m365security/shared/playbook"
 	"m365security/shared/posture"
 	"m365security/shared/records"
+	"m365security/shared/store"
 )
-
-// Notice events: what people are told about.
-const (
-	EventNewIncident = "newIncident"
-	EventAwaiting    = "awaitingApproval"
-	EventFailed      = "actionFailed"
-	EventBrake       = "brakeEngaged"
-)
-
-// SentKind is the send log's kind for incident notices (records.SentReports,
-// beside the report mailings).
-const SentKind = "incidentNotice"
 
 // Send log statuses of a notice.
 const (
@@ -46,44 +36,12 @@ const (
 	ChannelWebhook = "webhook"
 )
 
-// Event is one thing people are told about once.
-type Event struct {
-	Kind   string
-	Action *incident.Action
-	// Key names the event in the send log (with the channel appended).
-	Key string
-}
-
-// events derives the incident's notice events from its state, so
-// computing them again (a redelivery, a retry) names the same events.
-func events(in incident.Incident) []Event {
-	var out []Event
-	if strings.EqualFold(in.Severity, "high") {
-		out = append(out, Event{Kind: EventNewIncident, Key: EventNewIncident + "-" + ActionID(in.ID)})
-	}
-	for i := range in.Actions {
-		a := &in.Actions[i]
-		switch {
-		case a.Status == incident.ActionProposed && a.RequiresApproval:
-			out = append(out, Event{Kind: EventAwaiting, Action: a, Key: EventAwaiting + "-" + ActionID(in.ID+"|"+a.ID)})
-		case a.Status == incident.ActionFailed:
-			out = append(out, Event{Kind: EventFailed, Action: a, Key: EventFailed + "-" + ActionID(in.ID+"|"+a.ID)})
-		}
-		if a.Status == incident.ActionProposed && isBrakeReason(a.Reason) {
-			// Once per tenant and hour, whichever incident met it first.
-			out = append(out, Event{Kind: EventBrake, Action: a, Key: EventBrake + "-" + a.ProposedAt.UTC().Format("2006010215")})
-		}
-	}
-	return out
-}
-
-func isBrakeReason(r string) bool { return strings.HasPrefix(r, "safety brake:") }
-
 // notify sends the incident's unsent events, grouped into one message per
-// channel. Each event is claimed in the send log first, so two notifiers
-// never both send it; a failure is recorded there and on the incident and
-// retried with backoff up to MaxAttempts; it is never returned, so it
-// cannot hold the response up.
+// channel. The events are claimed in the incident's send log first (one
+// read-modify-write for all), so two notifiers never both send one; the
+// outcome is recorded there and on the incident, and a failure is retried
+// with backoff up to MaxAttempts. It is never returned as an error of the
+// response: telling people cannot hold the response up.
 func (e *Engine) notify(ctx context.Context, tenantID, incidentID string) error {
 	in, err := e.o.Records.Incidents.Get(ctx, tenantID, incidentID)
 	if errors.Is(err, records.ErrNotFound) {
@@ -92,7 +50,7 @@ func (e *Engine) notify(ctx context.Context, tenantID, incidentID string) error 
 	if err != nil {
 		return err
 	}
-	evs := events(in)
+	evs := playbook.Events(in)
 	if len(evs) == 0 {
 		return nil
 	}
@@ -101,38 +59,45 @@ func (e *Engine) notify(ctx context.Context, tenantID, incidentID string) error 
 		return err
 	}
 	recipients := t.Incidents(e.o.Defaults)
+	channels := []channel{
+		{name: ChannelMail, skip: mailSkip(e.o.MailSender, recipients), send: func(evs []playbook.Event) (string, error) { return e.sendMail(ctx, in, evs, recipients) }},
+	}
+	if t.NotifyWebhookURL != "" {
+		channels = append(channels, channel{name: ChannelWebhook, send: func(evs []playbook.Event) (string, error) { return e.postWebhook(ctx, t.NotifyWebhookURL, in, evs) }})
+	}
+	claimed, err := e.claimNotices(ctx, in, channels, recipients, evs)
+	if err != nil {
+		return err
+	}
 	retry := false
-	for _, ch := range []struct {
-		name, skip string
-		send       func([]Event) (string, error)
-	}{
-		{ChannelMail, mailSkip(e.o.MailSender, recipients), func(evs []Event) (string, error) { return e.sendMail(ctx, in, evs, recipients) }},
-		{ChannelWebhook, webhookSkip(t.NotifyWebhookURL), func(evs []Event) (string, error) { return e.postWebhook(ctx, t.NotifyWebhookURL, in, evs) }},
-	} {
-		claimed, err := e.claimNotices(ctx, tenantID, ch.name, ch.skip, recipients, evs)
-		if err != nil {
-			return err
-		}
-		if len(claimed) == 0 {
+	for i, ch := range channels {
+		if len(claimed[i]) == 0 {
 			continue
 		}
-		result, sendErr := ch.send(claimed)
-		again, err := e.recordNotices(ctx, in, ch.name, claimed, result, sendErr)
+		result, sendErr := ch.send(claimed[i])
+		again, err := e.recordNotices(ctx, in, ch.name, claimed[i], result, sendErr)
 		if err != nil {
 			return err
 		}
 		retry = retry || again
 	}
-	if retry {
-		j := Job{Kind: JobNotice, TenantID: tenantID, IncidentID: incidentID}
-		if e.o.Dispatcher == nil {
-			return e.notify(ctx, tenantID, incidentID)
-		}
-		if err := e.o.Dispatcher.Dispatch(ctx, j, e.now().Add(e.o.Backoff)); err != nil {
-			e.o.Log.Warn("queue notice retry", "tenant_id", tenantID, "incident_id", incidentID, "error", err.Error())
-		}
+	if !retry {
+		return nil
+	}
+	if e.o.Dispatcher == nil {
+		return e.notify(ctx, tenantID, incidentID)
+	}
+	j := Job{Kind: JobNotice, TenantID: tenantID, IncidentID: incidentID}
+	if err := e.o.Dispatcher.Dispatch(ctx, j, e.now().Add(e.o.Backoff)); err != nil {
+		e.o.Log.Warn("queue notice retry", "tenant_id", tenantID, "incident_id", incidentID, "error", err.Error())
 	}
 	return nil
+}
+
+// channel is one way of telling people: skip says why it cannot send.
+type channel struct {
+	name, skip string
+	send       func([]playbook.Event) (string, error)
 }
 
 func mailSkip(sender string, recipients []string) string {
@@ -145,78 +110,83 @@ func mailSkip(sender string, recipients []string) string {
 	return ""
 }
 
-func webhookSkip(u string) string {
-	if u == "" {
-		return "none" // no webhook configured: not logged at all
-	}
-	return ""
-}
+func entryKey(ev playbook.Event, channel string) string { return ev.Key + "/" + channel }
 
-// claimNotices marks each unsent event as being sent on the channel and
-// returns those claimed. With skip set the channel cannot send: the event
-// is logged as skipped with that reason, once.
-func (e *Engine) claimNotices(ctx context.Context, tenantID, channel, skip string, recipients []string, evs []Event) ([]Event, error) {
-	if skip == "none" {
-		return nil, nil
-	}
+// claimNotices marks each unsent event as being sent on each channel and
+// returns those claimed, per channel. A channel that cannot send logs its
+// events as skipped with the reason, once.
+func (e *Engine) claimNotices(ctx context.Context, in incident.Incident, channels []channel, recipients []string, evs []playbook.Event) ([][]playbook.Event, error) {
 	now := e.now()
-	var claimed []Event
-	for _, ev := range evs {
-		took := false
-		_, err := e.o.Records.SentReports.Update(ctx, tenantID, SentKind, ev.Key+"-"+channel, func(s *records.SentReport, exists bool) error {
-			took = false
-			switch {
-			case s.Status == NoticeSent || s.Status == NoticeFailed || s.Status == NoticeSkipped:
-				return errNoChange
-			case s.Status == NoticeSending && now.Sub(s.LastTry) < e.o.ClaimLease:
-				return errNoChange
-			case skip != "":
-				s.Status, s.Result, s.LastTry = NoticeSkipped, skip, now
-				return nil
+	var claimed [][]playbook.Event
+	_, err := e.o.Records.Notices.Update(ctx, in.TenantID, in.ID, func(l *records.NoticeLog) error {
+		claimed = make([][]playbook.Event, len(channels))
+		changed := false
+		for i, ch := range channels {
+			for _, ev := range evs {
+				k := entryKey(ev, ch.name)
+				cur := l.Entries[k]
+				switch {
+				case cur.Status == NoticeSent || cur.Status == NoticeFailed || cur.Status == NoticeSkipped:
+					continue
+				case cur.Status == NoticeSending && now.Sub(cur.LastTry) < e.o.ClaimLease:
+					continue
+				case ch.skip != "":
+					l.Entries[k] = records.NoticeEntry{Event: ev.Kind, Channel: ch.name, Status: NoticeSkipped, Result: ch.skip, LastTry: now}
+				default:
+					n := cur
+					n.Event, n.Channel, n.Status, n.Recipients, n.LastTry = ev.Kind, ch.name, NoticeSending, recipients, now
+					n.Attempts++
+					l.Entries[k] = n
+					claimed[i] = append(claimed[i], ev)
+				}
+				changed = true
 			}
-			took = true
-			s.Status, s.Recipients, s.LastTry = NoticeSending, recipients, now
-			s.Attempts++
-			return nil
-		})
-		if err != nil && !errors.Is(err, errNoChange) {
-			return nil, fmt.Errorf("claim notice %s: %w", ev.Key, err)
 		}
-		if took {
-			claimed = append(claimed, ev)
+		if !changed {
+			return store.ErrUnchanged
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim notices of incident %s: %w", in.ID, err)
 	}
 	return claimed, nil
 }
 
-var errNoChange = errors.New("no change")
-
 // recordNotices stores the send's outcome per event and on the incident;
 // it reports whether a retry is due.
-func (e *Engine) recordNotices(ctx context.Context, in incident.Incident, channel string, evs []Event, result string, sendErr error) (bool, error) {
+func (e *Engine) recordNotices(ctx context.Context, in incident.Incident, channel string, evs []playbook.Event, result string, sendErr error) (bool, error) {
 	now := e.now()
 	retry := false
-	for _, ev := range evs {
-		_, err := e.o.Records.SentReports.Update(context.WithoutCancel(ctx), in.TenantID, SentKind, ev.Key+"-"+channel, func(s *records.SentReport, _ bool) error {
-			s.LastTry = now
+	_, err := e.o.Records.Notices.Update(context.WithoutCancel(ctx), in.TenantID, in.ID, func(l *records.NoticeLog) error {
+		retry = false
+		for _, ev := range evs {
+			k := entryKey(ev, channel)
+			n := l.Entries[k]
+			n.LastTry = now
 			switch {
 			case sendErr == nil:
-				s.Status, s.Result, s.SentAt = NoticeSent, result, now
-			case s.Attempts < e.o.MaxAttempts && (graph.Retryable(sendErr) || errors.Is(sendErr, errWebhookTransient)):
-				s.Status, s.Result = NoticeRetrying, sendErr.Error()
+				n.Status, n.Result, n.SentAt = NoticeSent, result, now
+			case n.Attempts < e.o.MaxAttempts && (graph.Retryable(sendErr) || errors.Is(sendErr, errWebhookTransient)):
+				n.Status, n.Result = NoticeRetrying, sendErr.Error()
 				retry = true
 			default:
-				s.Status, s.Result = NoticeFailed, sendErr.Error()
+				n.Status, n.Result = NoticeFailed, sendErr.Error()
 			}
-			return nil
-		})
-		if err != nil {
-			return false, fmt.Errorf("record notice %s: %w", ev.Key, err)
+			l.Entries[k] = n
 		}
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("record notices of incident %s: %w", in.ID, err)
 	}
 	kinds := make([]string, 0, len(evs))
+	seen := map[string]bool{}
 	for _, ev := range evs {
-		kinds = append(kinds, ev.Kind)
+		if !seen[ev.Kind] {
+			seen[ev.Kind] = true
+			kinds = append(kinds, ev.Kind)
+		}
 	}
 	entry := incident.Entry{At: now, Kind: EntryNotice, Message: fmt.Sprintf("%s notice sent (%s): %s", channel, strings.Join(kinds, ", "), result)}
 	if sendErr != nil {
@@ -226,7 +196,7 @@ func (e *Engine) recordNotices(ctx context.Context, in incident.Incident, channe
 		}
 		entry = incident.Entry{At: now, Kind: EntryNoticeFailed, Message: fmt.Sprintf("%s notice (%s) failed, %s: %v", channel, strings.Join(kinds, ", "), state, sendErr)}
 	}
-	_, err := e.o.Records.Incidents.Update(context.WithoutCancel(ctx), in.TenantID, in.ID, func(cur *incident.Incident) error {
+	_, err = e.o.Records.Incidents.Update(context.WithoutCancel(ctx), in.TenantID, in.ID, func(cur *incident.Incident) error {
 		cur.Timeline = append(cur.Timeline, entry)
 		return nil
 	})
@@ -236,7 +206,7 @@ func (e *Engine) recordNotices(ctx context.Context, in incident.Incident, channe
 	return retry, nil
 }
 
-func (e *Engine) sendMail(ctx context.Context, in incident.Incident, evs []Event, recipients []string) (string, error) {
+func (e *Engine) sendMail(ctx context.Context, in incident.Incident, evs []playbook.Event, recipients []string) (string, error) {
 	w, err := e.o.Writers.Writer(in.TenantID)
 	if err != nil {
 		return "", err
@@ -265,12 +235,12 @@ type UserPosture struct {
 func (e *Engine) subjectPosture(ctx context.Context, in incident.Incident) []UserPosture {
 	snap, err := e.o.Records.Snapshots.Latest(ctx, in.TenantID, posture.AreaIdentity, time.Time{})
 	var out []UserPosture
-	for _, u := range Users(in.Entities.Users) {
+	for _, u := range playbook.Users(in.Entities.Users) {
 		p := UserPosture{User: u, GlobalAdmin: "unknown", MFARegistered: "unknown"}
 		if err == nil && snap != nil && snap.Identity != nil {
 			id := u
 			for _, su := range snap.Identity.Users {
-				if equalFold(su.ID, u) || equalFold(su.UserPrincipalName, u) {
+				if strings.EqualFold(su.ID, u) || strings.EqualFold(su.UserPrincipalName, u) {
 					id = su.ID
 					if su.Registration != nil {
 						p.MFARegistered = yesNo(su.Registration.IsMfaRegistered)
@@ -297,10 +267,10 @@ func yesNo(b bool) string {
 }
 
 var eventTitles = map[string]string{
-	EventNewIncident: "New high-severity incident",
-	EventAwaiting:    "Action awaiting your approval",
-	EventFailed:      "Action failed",
-	EventBrake:       "Safety brake engaged",
+	playbook.EventNewIncident: "New high-severity incident",
+	playbook.EventAwaiting:    "Action awaiting your approval",
+	playbook.EventFailed:      "Action failed",
+	playbook.EventBrake:       "Safety brake engaged",
 }
 
 var mailTemplate = template.Must(template.New("mail").Parse(`<!doctype html>
@@ -332,7 +302,7 @@ type mailEvent struct {
 
 // renderMail builds the notice's subject and HTML body; every value from
 // the tenant goes through html/template's escaping.
-func renderMail(in incident.Incident, evs []Event, users []UserPosture, base string) (string, string, error) {
+func renderMail(in incident.Incident, evs []playbook.Event, users []UserPosture, base string) (string, string, error) {
 	var list []mailEvent
 	var titles []string
 	seen := map[string]bool{}
@@ -365,7 +335,7 @@ func renderMail(in incident.Incident, evs []Event, users []UserPosture, base str
 	if err != nil {
 		return "", "", fmt.Errorf("render notice: %w", err)
 	}
-	subject := fmt.Sprintf("[m365security] %s: incident %s (%s %s)", strings.Join(titles, "; "), clip(in.ID, 60), clip(in.Severity, 20), clip(in.Category, 30))
+	subject := fmt.Sprintf("[m365security] %s: incident %s (%s %s)", strings.Join(titles, "; "), playbook.Clip(in.ID, 60), playbook.Clip(in.Severity, 20), playbook.Clip(in.Category, 30))
 	return strings.NewReplacer("\r", " ", "\n", " ").Replace(subject), b.String(), nil
 }
 
@@ -380,7 +350,7 @@ const maxWebhookReply = 4 << 10
 
 // postWebhook posts the notice as JSON (a Teams workflow or any webhook
 // takes it; "text" is the readable summary).
-func (e *Engine) postWebhook(ctx context.Context, target string, in incident.Incident, evs []Event) (string, error) {
+func (e *Engine) postWebhook(ctx context.Context, target string, in incident.Incident, evs []playbook.Event) (string, error) {
 	u, err := url.Parse(target)
 	if err != nil || u.Scheme != "https" {
 		return "", fmt.Errorf("%w: notifyWebhookUrl is not an https URL", errBadWebhook)

@@ -13,12 +13,16 @@ import (
 	"testing"
 	"time"
 
+	"m365security/shared/playbook"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"m365security/shared/incident"
 	"m365security/shared/settings"
 )
+
+const uid1 = "11111111-1111-4111-8111-111111111111"
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
@@ -50,7 +54,7 @@ func hostile() incident.Incident {
 
 func TestNoticeMailIsRenderedWithTenantDataEscaped(t *testing.T) {
 	in := hostile()
-	subject, html, err := renderMail(in, events(in), []UserPosture{{User: uid1, GlobalAdmin: "no", MFARegistered: "yes"}}, "https://m365sec.example/")
+	subject, html, err := renderMail(in, playbook.Events(in), []UserPosture{{User: uid1, GlobalAdmin: "no", MFARegistered: "yes"}}, "https://m365sec.example/")
 	require.NoError(t, err)
 	assert.NotContains(t, html, "<script>")
 	assert.NotContains(t, html, "<img")
@@ -61,24 +65,6 @@ func TestNoticeMailIsRenderedWithTenantDataEscaped(t *testing.T) {
 	assert.Contains(t, html, "bob (unverified)")
 	golden(t, "notice.html", html)
 	golden(t, "notice.subject", subject+"\n")
-}
-
-func TestEventsAreDerivedFromTheIncidentState(t *testing.T) {
-	in := hostile()
-	var kinds []string
-	for _, ev := range events(in) {
-		kinds = append(kinds, ev.Kind)
-	}
-	assert.Equal(t, []string{EventAwaiting, EventFailed}, kinds, "severity with junk is not high")
-	in.Severity = "High"
-	in.Actions[1].Reason = brakeReason(5)
-	kinds = nil
-	for _, ev := range events(in) {
-		kinds = append(kinds, ev.Kind+":"+ev.Key[:len(ev.Kind)])
-	}
-	assert.Equal(t, []string{EventNewIncident + ":" + EventNewIncident, EventAwaiting + ":" + EventAwaiting, EventBrake + ":" + EventBrake, EventFailed + ":" + EventFailed}, kinds)
-	assert.Equal(t, events(in)[2].Key, EventBrake+"-2026113009", "once per tenant and hour")
-	assert.Empty(t, events(incident.Incident{Severity: "low"}))
 }
 
 func TestWebhookNoticesArePostedOnceAndRetriedWhenTheHookIsDown(t *testing.T) {

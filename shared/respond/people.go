@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"m365security/shared/incident"
+	"m365security/shared/playbook"
 	"m365security/shared/principal"
 	"m365security/shared/records"
 	"m365security/shared/store"
@@ -55,7 +56,7 @@ func (e *Engine) Approve(ctx context.Context, r Request) (incident.Action, error
 		a.Status, a.DecidedBy, a.DecidedAt, a.Note = incident.ActionApproved, r.decider(), &at, r.Reason
 		cur.Timeline = append(cur.Timeline, incident.Entry{At: now, Kind: EntryActionApproved,
 			Message: fmt.Sprintf("%s of %s approved by %s: %s", a.Type, a.Target, r.who(), r.Reason)})
-		setStatus(cur)
+		playbook.SetStatus(cur)
 		return nil
 	})
 	if err != nil {
@@ -89,7 +90,7 @@ func (e *Engine) Reject(ctx context.Context, r Request) (incident.Action, error)
 		a.Status, a.DecidedBy, a.DecidedAt, a.Note = incident.ActionRejected, r.decider(), &at, r.Reason
 		cur.Timeline = append(cur.Timeline, incident.Entry{At: now, Kind: EntryActionRejected,
 			Message: fmt.Sprintf("%s of %s rejected by %s: %s", a.Type, a.Target, r.who(), r.Reason)})
-		setStatus(cur)
+		playbook.SetStatus(cur)
 		return nil
 	})
 	return a, err
@@ -104,7 +105,7 @@ func (e *Engine) Undo(ctx context.Context, r Request) (incident.Action, error) {
 	now := e.now()
 	var undoID string
 	in, _, err := e.decide(ctx, r, func(cur *incident.Incident, a *incident.Action) error {
-		k, _ := KindOf(a.Type)
+		k, _ := playbook.TraitOf(a.Type)
 		switch {
 		case k.UndoType == "":
 			return fmt.Errorf("%w: %s cannot be undone", ErrConflict, a.Type)
@@ -116,7 +117,7 @@ func (e *Engine) Undo(ctx context.Context, r Request) (incident.Action, error) {
 		}
 		key := a.IdempotencyKey + "|undo"
 		at := now
-		u := incident.Action{ID: ActionID(key), Type: k.UndoType, Target: a.Target, TargetUser: a.TargetUser,
+		u := incident.Action{ID: playbook.ActionID(key), Type: k.UndoType, Target: a.Target, TargetUser: a.TargetUser,
 			Status: incident.ActionApproved, IdempotencyKey: key, ProposedAt: now, DecidedBy: r.decider(), DecidedAt: &at,
 			Note: r.Reason, UndoOf: a.ID}
 		a.UndoneBy, undoID = u.ID, u.ID
@@ -149,7 +150,7 @@ func (e *Engine) decide(ctx context.Context, r Request, change func(*incident.In
 	in, err := e.o.Records.Incidents.Update(ctx, r.TenantID, r.IncidentID, func(cur *incident.Incident) error {
 		i := cur.ActionByID(r.ActionID)
 		if i < 0 {
-			return fmt.Errorf("%w: incident %s has no action %s", ErrNotFound, cur.ID, clip(r.ActionID, 40))
+			return fmt.Errorf("%w: incident %s has no action %s", ErrNotFound, cur.ID, playbook.Clip(r.ActionID, 40))
 		}
 		err := change(cur, &cur.Actions[i])
 		if errors.Is(err, errStop) {
@@ -158,7 +159,7 @@ func (e *Engine) decide(ctx context.Context, r Request, change func(*incident.In
 		return err
 	})
 	if errors.Is(err, records.ErrNotFound) {
-		return in, incident.Action{}, fmt.Errorf("%w: no incident %s", ErrNotFound, clip(r.IncidentID, 40))
+		return in, incident.Action{}, fmt.Errorf("%w: no incident %s", ErrNotFound, playbook.Clip(r.IncidentID, 40))
 	}
 	if err != nil {
 		return in, incident.Action{}, err

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"m365security/shared/playbook"
+
 	"github.com/stretchr/testify/require"
 
 	"m365security/shared/settings"
@@ -19,8 +21,8 @@ func actionTable() string {
 	for _, k := range Kinds {
 		op := writeOperation(k.Write)
 		undo := "—"
-		if k.UndoType != "" {
-			undo = "`" + k.UndoType + "`"
+		if tr, _ := playbook.TraitOf(k.Type); tr.UndoType != "" {
+			undo = "`" + tr.UndoType + "`"
 		}
 		destructive := "no"
 		if settings.IsDestructive(k.Type) {

@@ -1,11 +1,10 @@
-// Package respond acts on incidents the way the tenant chose: it walks the
-// playbook table for each incident, decides per action whether it runs
-// automatically or waits for a person (settings.Tenant's responsibility
-// model, protected accounts, the safety brake), executes approved actions
-// at most once through the responder identity's graph.Writer with retries,
-// records every decision and Graph answer on the incident, and tells the
-// tenant's people when they are needed.
-package respond
+// Package playbook holds the response decisions as data and pure
+// functions: the playbook table (what to do for each incident category),
+// the traits of each action type, how a tenant's settings, protected
+// accounts and the safety brake decide whether an action runs on its own or
+// waits for a person, and which events people are told about. It makes no
+// Graph call and touches no store; shared/respond runs it.
+package playbook
 
 import (
 	"crypto/sha256"

@@ -1,15 +1,12 @@
-package respond
+package playbook
 
 import (
-	"errors"
-	"fmt"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 
 	"m365security/shared/controls"
-	"m365security/shared/graph"
 	"m365security/shared/incident"
 	"m365security/shared/posture"
 	"m365security/shared/records"
@@ -77,7 +74,7 @@ func TestDecide(t *testing.T) {
 func TestNewActionRecordsTheDecision(t *testing.T) {
 	in := incident.Incident{ID: "i"}
 	p := Proposal{Playbook: "pb", Type: incident.ActionDisableAccount, Target: uid1}
-	auto := newAction(in, p, Decision{Auto: true}, at)
+	auto := NewAction(in, p, Decision{Auto: true}, at)
 	assert.Equal(t, incident.ActionApproved, auto.Status)
 	assert.False(t, auto.RequiresApproval)
 	assert.Equal(t, &incident.Decider{Kind: incident.DeciderRule, Name: "playbook pb: disableAccount is automatic"}, auto.DecidedBy)
@@ -86,7 +83,7 @@ func TestNewActionRecordsTheDecision(t *testing.T) {
 	assert.Equal(t, ActionID(p.Key("i")), auto.ID)
 	assert.Equal(t, p.Key("i"), auto.IdempotencyKey)
 	assert.Equal(t, at, auto.ProposedAt)
-	wait := newAction(in, Proposal{Type: incident.ActionRevokeSessions, Target: uid1}, Decision{Reason: "why"}, at)
+	wait := NewAction(in, Proposal{Type: incident.ActionRevokeSessions, Target: uid1}, Decision{Reason: "why"}, at)
 	assert.Equal(t, incident.ActionProposed, wait.Status)
 	assert.True(t, wait.RequiresApproval)
 	assert.Equal(t, "why", wait.Reason)
@@ -114,7 +111,7 @@ func TestBrakeClaim(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			log, ok := brakeClaim(records.BrakeLog{Entries: tt.log}, tt.key, at, tt.limit)
+			log, ok := BrakeClaim(records.BrakeLog{Entries: tt.log}, tt.key, at, tt.limit)
 			assert.Equal(t, tt.allowed, ok)
 			var keys []string
 			for _, e := range log.Entries {
@@ -123,39 +120,8 @@ func TestBrakeClaim(t *testing.T) {
 			assert.Equal(t, tt.kept, keys)
 		})
 	}
-	assert.True(t, isBrakeReason(brakeReason(3)))
-	assert.Contains(t, brakeReason(3), "limit autoActionsPerHour 3")
-}
-
-func TestDescribeSaysWhatWouldHaveToChange(t *testing.T) {
-	tests := []struct {
-		name   string
-		typ    string
-		err    error
-		want   []string
-		absent string
-	}{
-		{"no responder", incident.ActionDisableAccount, fmt.Errorf("x: %w", graph.ErrNoResponder), []string{"not executed", "RESPONDER_CLIENT_ID"}, ""},
-		{"no licence names the licence", incident.ActionRemediateMessage, graph.StatusError("op", 403, "Forbidden", "not licensed"), []string{"not licensed", "Defender for Office 365 Plan 2"}, ""},
-		{"a 403 on an account names the permission and the Entra role", incident.ActionDisableAccount, graph.StatusError("op", 403, "Authorization_RequestDenied", "Insufficient privileges"),
-			[]string{"permission missing", "User.EnableDisableAccount.All", "privileged Entra role"}, ""},
-		{"a 403 on a device names the permission only", incident.ActionRemoteLock, graph.StatusError("op", 403, "Forbidden", "denied"),
-			[]string{"DeviceManagementManagedDevices.PrivilegedOperations.All"}, "Entra role"},
-		{"a missing object", incident.ActionRemoteLock, graph.StatusError("op", 404, "NotFound", "gone"), []string{"no such object"}, ""},
-		{"retries ran out", incident.ActionRevokeSessions, graph.StatusError("op", 503, "x", "busy"), []string{"gave up after 5 attempts"}, ""},
-		{"anything else is said as it is", incident.ActionRevokeSessions, errors.New("boom"), []string{"boom"}, "gave up"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := Describe(tt.typ, 5, tt.err)
-			for _, w := range tt.want {
-				assert.Contains(t, got, w)
-			}
-			if tt.absent != "" {
-				assert.NotContains(t, got, tt.absent)
-			}
-		})
-	}
+	assert.True(t, IsBrakeReason(BrakeReason(3)))
+	assert.Contains(t, BrakeReason(3), "limit autoActionsPerHour 3")
 }
 
 func TestSetStatusFollowsTheActions(t *testing.T) {
@@ -174,8 +140,40 @@ func TestSetStatusFollowsTheActions(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in := incident.Incident{Status: tt.status, Actions: tt.actions}
-			setStatus(&in)
+			SetStatus(&in)
 			assert.Equal(t, tt.want, in.Status)
 		})
 	}
+}
+
+func TestEventsAreDerivedFromTheIncidentState(t *testing.T) {
+	in := eventful()
+	var kinds []string
+	for _, ev := range Events(in) {
+		kinds = append(kinds, ev.Kind)
+	}
+	assert.Equal(t, []string{EventAwaiting, EventFailed}, kinds, "severity with junk is not high")
+	in.Severity = "High"
+	in.Actions[1].Reason = BrakeReason(5)
+	kinds = nil
+	for _, ev := range Events(in) {
+		kinds = append(kinds, ev.Kind+":"+ev.Key[:len(ev.Kind)])
+	}
+	assert.Equal(t, []string{EventNewIncident + ":" + EventNewIncident, EventAwaiting + ":" + EventAwaiting, EventBrake + ":" + EventBrake, EventFailed + ":" + EventFailed}, kinds)
+	assert.Equal(t, Events(in)[2].Key, EventBrake+"-2026113009", "once per tenant and hour")
+	assert.Empty(t, Events(incident.Incident{Severity: "low"}))
+}
+
+func eventful() incident.Incident {
+	return incident.Incident{ID: "i", TenantID: "t1", Severity: "high\r\nBcc: x", Actions: []incident.Action{
+		{ID: "a1", Status: incident.ActionExecuted, ProposedAt: at},
+		{ID: "a2", Status: incident.ActionProposed, RequiresApproval: true, ProposedAt: at},
+		{ID: "a3", Status: incident.ActionFailed, ProposedAt: at},
+		{ID: "a4", Status: incident.ActionProposed, ProposedAt: at},
+	}}
+}
+
+func TestClip(t *testing.T) {
+	assert.Equal(t, "abc", Clip("abc", 3))
+	assert.Equal(t, "ab…", Clip("abc", 2))
 }

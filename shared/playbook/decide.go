@@ -1,4 +1,4 @@
-package respond
+package playbook
 
 import (
 	"fmt"
@@ -31,7 +31,7 @@ func Decide(t settings.Tenant, p Proposal, protect Protection) Decision {
 	if !settings.IsDestructive(p.Type) {
 		return Decision{Auto: true}
 	}
-	if k, _ := KindOf(p.Type); k.OnAccount {
+	if k, _ := TraitOf(p.Type); k.OnAccount {
 		if ok, why := protect.Protected(p.Target); ok {
 			return Decision{Reason: "protected account: " + why}
 		}
@@ -79,7 +79,7 @@ func (p Protection) Protected(user string) (bool, string) {
 	}
 	for _, e := range p.Exceptions {
 		if e.StatusAt(p.At) == controls.ExceptionActive && e.Covers(f) {
-			return true, fmt.Sprintf("%s is covered by active exception %s (%s), so it is never changed automatically", user, e.ID, clip(e.Reason, 120))
+			return true, fmt.Sprintf("%s is covered by active exception %s (%s), so it is never changed automatically", user, e.ID, Clip(e.Reason, 120))
 		}
 	}
 	if dir == nil {
@@ -94,10 +94,10 @@ func (p Protection) Protected(user string) (bool, string) {
 	return false, ""
 }
 
-// newAction builds the action a decided proposal becomes.
-func newAction(in incident.Incident, p Proposal, d Decision, now time.Time) incident.Action {
+// NewAction builds the action a decided proposal becomes.
+func NewAction(in incident.Incident, p Proposal, d Decision, now time.Time) incident.Action {
 	key := p.Key(in.ID)
-	k, _ := KindOf(p.Type)
+	k, _ := TraitOf(p.Type)
 	a := incident.Action{ID: ActionID(key), Type: p.Type, Target: p.Target, TargetUser: p.TargetUser,
 		IdempotencyKey: key, Playbook: p.Playbook, ProposedAt: now, Reversible: k.UndoType != ""}
 	if d.Auto {
@@ -110,7 +110,8 @@ func newAction(in incident.Incident, p Proposal, d Decision, now time.Time) inci
 	return a
 }
 
-func clip(s string, n int) string {
+// Clip shortens s to n bytes for messages.
+func Clip(s string, n int) string {
 	if len(s) > n {
 		return s[:n] + "…"
 	}
