@@ -201,7 +201,19 @@ func TestExceptionDomainValidation(t *testing.T) {
 			require.ErrorContains(t, err, tc.want)
 		})
 	}
+	longest := strings.Repeat("a", 63) + "." + strings.Repeat("b", 63) + "." + strings.Repeat("c", 63) + "." + strings.Repeat("d", 57) + ".com"
+	require.Len(t, longest, 253)
 	e := base
+	e.Scope = Scope{Domains: []string{longest}}
+	require.NoError(t, e.Validate(now), "253 characters is DNS's limit, and allowed")
+	five, six := []string{"a", "b", "c", "d", "e"}, []string{"a", "b", "c", "d", "e", "f"}
+	e.Scope = Scope{Domains: five}
+	err := e.Validate(now)
+	require.Len(t, err.(*ValidationError).Problems, 5, "five bad names are each reported")
+	e.Scope = Scope{Domains: six}
+	err = e.Validate(now)
+	require.Len(t, err.(*ValidationError).Problems, 6)
+	require.Contains(t, err.Error(), "and 1 more scope domains are not domain names")
 	e.Scope = Scope{Domains: make([]string, MaxScopeIDs+1)}
 	require.ErrorContains(t, e.Validate(now), "users, groups and domains together")
 	e.Scope = Scope{}
@@ -261,6 +273,13 @@ func TestMailProtectionControls(t *testing.T) {
 		{Name: posture.SrcMailSkus, Status: posture.SourceForbidden, Reason: "403"}}
 	require.Equal(t, Unknown, eval(t, "M365SEC.MAIL.2", in).Status, "Defender controls need the licences")
 	require.Equal(t, Pass, eval(t, "M365SEC.MAIL.4", in).Status, "EOP controls do not")
+	zero := []posture.MailProtection{{ControlName: "mdo_safeattachments", Score: 0, MaxScore: 0, Scored: true}}
+	r0 := eval(t, "M365SEC.MAIL.2", emailInput(posture.Email{MDOLicensed: &yes, Protections: zero}))
+	require.Equal(t, Unknown, r0.Status, "a control worth no points cannot be judged")
+	exact := protections(0)
+	exact[0].Remediation = strings.Repeat("é", maxRemediationInFinding)
+	r1 := eval(t, "M365SEC.MAIL.2", emailInput(posture.Email{MDOLicensed: &yes, Protections: exact}))
+	require.True(t, strings.HasSuffix(r1.Findings.Items[0].Detail, "é"), "text at the limit is not cut")
 	long := protections(0)
 	long[0].Remediation = strings.Repeat("é", 500)
 	r := eval(t, "M365SEC.MAIL.2", emailInput(posture.Email{MDOLicensed: &yes, Protections: long}))

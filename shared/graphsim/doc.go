@@ -12,6 +12,12 @@
 // The optional test behind the graphsim_sdk build tag checks the real SDK
 // against it (go test -tags graphsim_sdk ./shared/graphsim/).
 //
+// A generated tenant also carries what Graph does not serve but the email
+// area reads: Tenant.DNS, its mail domains' SPF, DKIM and DMARC records as
+// zone-file lines for shared/dnssim, and Defender for Office 365, Exchange
+// Online Protection and audit controls in its Secure Score (generate_mail.go,
+// added without random draws so the rest of the tenant is unchanged).
+//
 // # Endpoints (GET, under /v1.0)
 //
 //	/organization, /domains[/{id}]
