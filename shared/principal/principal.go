@@ -26,7 +26,7 @@ const Header = "X-MS-CLIENT-PRINCIPAL"
 // RoleApprove is the app role a person needs to approve, reject or undo.
 const RoleApprove = "Responder.Approve"
 
-// maxHeader bounds the decoded header; real ones are a few KB.
+// maxHeader bounds the header as sent (base64); real ones are a few KB.
 const maxHeader = 16 << 10
 
 // Claim types App Service uses for Entra ID.
@@ -76,7 +76,7 @@ func FromRequest(r *http.Request, mode string) (Principal, bool, error) {
 		return Principal{}, false, nil
 	}
 	raw := r.Header.Get(Header)
-	if raw == "" || len(raw) > maxHeader*4/3+4 {
+	if raw == "" || len(raw) > maxHeader {
 		return Principal{}, false, ErrNotSignedIn
 	}
 	b, err := base64.StdEncoding.DecodeString(raw)

@@ -3,6 +3,7 @@ package principal
 import (
 	"encoding/base64"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -74,4 +75,28 @@ func TestHeaderFallbacksAndStated(t *testing.T) {
 	assert.Equal(t, "eve", s.Name)
 	assert.False(t, s.Verified)
 	assert.False(t, Principal{Name: "x", Roles: []string{RoleApprove}}.HasRole(RoleApprove), "an unverified principal holds no role")
+}
+
+func TestHeaderSizeIsBounded(t *testing.T) {
+	valid := `{"claims":[{"typ":"oid","val":"x"},{"typ":"name","val":"`
+	pad := func(total int) string {
+		// Pad the name so the base64 header is exactly total bytes long.
+		for n := 0; ; n++ {
+			h := header(valid + strings.Repeat("a", n) + `"}]}`)
+			if len(h) >= total {
+				return h
+			}
+		}
+	}
+	at := pad(maxHeader - 3)
+	require.LessOrEqual(t, len(at), maxHeader)
+	r := httptest.NewRequest("POST", "/", nil)
+	r.Header.Set(Header, at)
+	_, ok, err := FromRequest(r, ModeAppService)
+	require.NoError(t, err, "a header within the bound is read")
+	require.True(t, ok)
+	over := at + strings.Repeat("A", maxHeader+1-len(at))
+	r.Header.Set(Header, over)
+	_, _, err = FromRequest(r, ModeAppService)
+	require.ErrorIs(t, err, ErrNotSignedIn, "a header beyond the bound is refused unread")
 }

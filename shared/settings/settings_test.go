@@ -1,6 +1,7 @@
 package settings
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -109,4 +110,49 @@ func TestParseRecipients(t *testing.T) {
 	assert.Empty(t, got)
 	_, err = ParseRecipients("a@example.com,nope")
 	require.Error(t, err)
+}
+
+func TestValidateBoundaries(t *testing.T) {
+	known := []string{"disableAccount"}
+	at := func(change func(*Tenant)) error {
+		v := Default()
+		change(&v)
+		return v.Validate(known)
+	}
+	rep := func(s string, n int) string { return strings.Repeat(s, n) }
+	addrs := func(n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = "a@example.com"
+		}
+		return out
+	}
+	long := rep("a", 254-len("@example.com")) + "@example.com"
+	hook := "https://example.com/" + rep("h", 2048-len("https://example.com/"))
+	cases := []struct {
+		name   string
+		change func(*Tenant)
+		ok     bool
+	}{
+		{"a 2048-character webhook URL is allowed", func(t *Tenant) { t.NotifyWebhookURL = hook }, true},
+		{"a 2049-character webhook URL is refused", func(t *Tenant) { t.NotifyWebhookURL = hook + "h" }, false},
+		{"a 200-character contact name is allowed", func(t *Tenant) { t.Contacts.Customer.Name = rep("n", 200) }, true},
+		{"a 201-character contact name is refused", func(t *Tenant) { t.Contacts.Customer.Name = rep("n", 201) }, false},
+		{"50 recipients are allowed", func(t *Tenant) { t.ReportRecipients = addrs(50) }, true},
+		{"51 recipients are refused", func(t *Tenant) { t.ReportRecipients = addrs(51) }, false},
+		{"a 254-character address is allowed", func(t *Tenant) { t.IncidentRecipients = []string{long} }, true},
+		{"a 255-character address is refused", func(t *Tenant) { t.IncidentRecipients = []string{"a" + long} }, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := at(tc.change)
+			if tc.ok {
+				require.NoError(t, err)
+			} else {
+				require.Error(t, err)
+			}
+		})
+	}
+	assert.Equal(t, rep("x", 60), clip(rep("x", 60)), "60 characters are shown whole")
+	assert.Equal(t, rep("x", 60)+"…", clip(rep("x", 61)))
 }
