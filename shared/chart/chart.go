@@ -88,6 +88,9 @@ func Trend(points []Point, o Options, f Format) ([]byte, error) {
 	p.X.Tick.Marker = plot.TimeTicks{Format: tf}
 	p.Add(plotter.NewGrid())
 	scale := 1.0
+	// The value axis starts at zero so a small change does not look like a
+	// collapse; data below zero still widens it.
+	p.Y.Min = 0
 	if o.Percent {
 		scale = 100
 		p.Y.Min, p.Y.Max = 0, 100

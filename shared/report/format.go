@@ -136,3 +136,20 @@ func count(n *int) string {
 	}
 	return strconv.Itoa(*n)
 }
+
+// ShortMetric writes a metric's value alone, or "unknown" (the reason is in
+// the JSON and CSV).
+func ShortMetric(m posture.Metric) string {
+	if !m.IsMeasured() {
+		return "unknown"
+	}
+	return FormatValue(*m.Value, m.Unit)
+}
+
+// Plural writes "1 incident" or "3 incidents".
+func Plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
+}

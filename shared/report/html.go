@@ -22,6 +22,8 @@ const MaxRows = 50
 
 var funcs = template.FuncMap{
 	"metric":      FormatMetric,
+	"short":       ShortMetric,
+	"plural":      Plural,
 	"change":      FormatChange,
 	"target":      FormatTarget,
 	"changeText":  ChangeText,

@@ -123,7 +123,7 @@ func PDF(r Report) ([]byte, error) {
 	if r.Incidents.Total == 0 {
 		d.para(r.Incidents.Message)
 	} else {
-		d.para(fmt.Sprintf("%d incidents from %d alerts. Mean time to detect %s, to respond %s, to resolve %s.", r.Incidents.Total, r.Incidents.Alerts,
+		d.para(fmt.Sprintf("%s from %s. Mean time to detect %s, to respond %s, to resolve %s.", Plural(r.Incidents.Total, "incident"), Plural(r.Incidents.Alerts, "alert"),
 			FormatMetric(r.Incidents.MeanTimeToDetect), FormatMetric(r.Incidents.MeanTimeToRespond), FormatMetric(r.Incidents.MeanTimeToResolve)))
 		rows = rows[:0]
 		for _, i := range limitRows(r.Incidents.List).([]IncidentRow) {
@@ -304,8 +304,8 @@ func (d *pdfDoc) table(header []string, widths []float64, rows [][]string, empty
 		lines := make([][]string, len(cells))
 		n := 1
 		for i, c := range cells {
-			for _, part := range strings.Split(d.t(c), "\n") {
-				lines[i] = append(lines[i], d.SplitText(part, widths[i]-2)...)
+			for _, part := range strings.Split(c, "\n") {
+				lines[i] = append(lines[i], d.wrap(part, widths[i]-2)...)
 			}
 			n = max(n, len(lines[i]))
 		}
@@ -337,4 +337,40 @@ func (d *pdfDoc) table(header []string, widths []float64, rows [][]string, empty
 	}
 	d.Ln(2)
 	d.SetFont("Helvetica", "", 10)
+}
+
+// wrap breaks UTF-8 text into translated lines at most w wide, at spaces,
+// and inside a word longer than a line. fpdf's SplitText reads its input as
+// UTF-8, which translated cp1252 text is not.
+func (d *pdfDoc) wrap(s string, w float64) []string {
+	var out []string
+	line := ""
+	for _, word := range strings.Fields(s) {
+		try := word
+		if line != "" {
+			try = line + " " + word
+		}
+		if d.GetStringWidth(d.t(try)) <= w {
+			line = try
+			continue
+		}
+		if line != "" {
+			out = append(out, d.t(line))
+			line = ""
+		}
+		for d.GetStringWidth(d.t(word)) > w {
+			r := []rune(word)
+			n := len(r) - 1
+			for n > 1 && d.GetStringWidth(d.t(string(r[:n]))) > w {
+				n--
+			}
+			out = append(out, d.t(string(r[:n])))
+			word = string(r[n:])
+		}
+		line = word
+	}
+	if line != "" || len(out) == 0 {
+		out = append(out, d.t(line))
+	}
+	return out
 }
