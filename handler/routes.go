@@ -44,6 +44,10 @@ func (a *app) functions() map[string]function {
 		"Settings":                  {api: a.tenantSettings},
 		"Notifications":             {api: a.notifications},
 		"NotificationsLifecycle":    {api: a.lifecycleNotifications},
+		"ReportsMonthly":            {api: a.reportMonthly},
+		"ReportsQuarterly":          {api: a.reportQuarterly},
+		"ReportsSent":               {api: a.reportsSent},
+		"SendReports":               {timer: a.fanOutTimer(reportJob, 24*time.Hour)},
 	}
 	// Each collection area declares the timer that runs it; the timer fans
 	// the work out per tenant (RunTenantWork).
@@ -168,6 +172,7 @@ func (a *app) jobs() map[string]tenantJob {
 			return nil
 		}
 	}
+	out[reportJob] = a.sendReports
 	return out
 }
 

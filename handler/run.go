@@ -30,6 +30,8 @@ import (
 	"m365security/shared/queue/inprocess"
 	"m365security/shared/queue/servicebus"
 	"m365security/shared/records"
+	"m365security/shared/report"
+	"m365security/shared/reportmail"
 	"m365security/shared/store"
 	"m365security/shared/store/cosmos"
 	"m365security/shared/store/embedded"
@@ -49,6 +51,13 @@ type app struct {
 
 	// notificationSlots bounds concurrent webhook work (webhook.go).
 	notificationSlots notificationGate
+
+	// reports builds the reviews; mailer sends them (reports_api.go).
+	reports *report.Builder
+	mailer  *reportmail.Mailer
+	// demoSeeded is closed when the demo's seeded year is stored; nil
+	// outside demo mode (demo_seed.go).
+	demoSeeded <-chan struct{}
 
 	// jobTable is jobs(), built once on first use (routes.go).
 	jobsOnce sync.Once
@@ -136,6 +145,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if len(cfg.Tenants) == 0 {
 			cfg.Tenants = []string{strings.ToLower(demo.ID)}
 		}
+		demoMail(&cfg, demo)
 		// The demo stands for a Graph subscription on this webhook: the
 		// simulator signs its notifications with the same clientState,
 		// random per start unless set, and never logged.
@@ -161,6 +171,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	a.assess = assess.New(a.records, collector(clients, log), a.now, log)
+	a.reports = report.NewBuilder(a.records, a.assess, a.now)
+	a.mailer = reportmail.New(reportmail.Config{Records: a.records, Builder: a.reports,
+		Writer:              func(t string) (reportmail.Sender, error) { return clients.Writer(t) },
+		ResponderConfigured: clients.ResponderConfigured(), MailSender: cfg.MailSender, Defaults: cfg.Recipients,
+		BaseURL: cfg.PublicBaseURL, Now: a.now, Log: log})
+	if cfg.Demo {
+		a.demoSeeded = a.seedDemo(ctx, collector(clients, log), cfg.Tenants[0])
+	}
 
 	mux, err := a.router(meta)
 	if err != nil {

@@ -184,14 +184,15 @@ func trendStart(p Period) time.Time {
 // earlier of its end and until.
 func monthEnds(p Period, until time.Time) []Period {
 	var out []Period
-	for m := MonthOf(trendStart(p)); !m.From.After(p.To.Add(-time.Nanosecond)); m = MonthOf(m.To) {
-		if m.To.After(until) {
-			m.To = until
+	for m := MonthOf(trendStart(p)); m.From.Before(p.To); m = MonthOf(m.To) {
+		cut := m
+		if cut.To.After(until) {
+			cut.To = until
 		}
-		if !m.To.After(m.From) {
+		if !cut.To.After(cut.From) {
 			break
 		}
-		out = append(out, m)
+		out = append(out, cut)
 	}
 	return out
 }
@@ -238,7 +239,8 @@ func coverage(f *facts, now time.Time) Coverage {
 	c.HasData = len(days) > 0
 	var missing []time.Time
 	for _, d := range f.p.Days() {
-		if d.Before(f.until) && !days[d.Format(time.DateOnly)] {
+		// Today is not missing before its day is over.
+		if !d.AddDate(0, 0, 1).After(f.until) && !days[d.Format(time.DateOnly)] {
 			missing = append(missing, d)
 		}
 	}
@@ -308,6 +310,11 @@ func (b *Builder) metrics(ctx context.Context, f *facts) ([]MetricRow, error) {
 		row := MetricRow{Name: s.name, Title: s.title, Unit: m.Unit, Value: m, Trend: trends[s.name]}
 		if row.Trend == nil {
 			row.Trend = []TrendPoint{}
+		}
+		if _, collected := areaOf[s.name]; !collected && len(f.points) == 0 {
+			// A period with no snapshot at all was not monitored: its
+			// incident and restore figures would read as zeros.
+			row.Value = posture.UnknownMetric(m.Unit, "no data for this period", f.until)
 		}
 		if a, ok := areaOf[s.name]; ok {
 			row.SnapshotID = end.SnapshotIDs[a]

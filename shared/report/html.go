@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"html/template"
+	"strconv"
 	"strings"
 
 	"github.com/vanng822/go-premailer/premailer"
@@ -34,6 +35,7 @@ var funcs = template.FuncMap{
 	"pct":         pct,
 	"pctv":        func(v float64) string { return FormatValue(v, posture.UnitRatio) },
 	"count":       count,
+	"whole":       func(v *float64) string { return strconv.FormatFloat(*v, 'f', 0, 64) },
 	"list":        func(v ...any) []any { return v },
 	"last": func(ps []TrendPoint) *TrendPoint {
 		if len(ps) == 0 {

@@ -364,6 +364,9 @@ func (d *pdfDoc) wrap(s string, w float64) []string {
 			for n > 1 && d.GetStringWidth(d.t(string(r[:n]))) > w {
 				n--
 			}
+			// A single character wider than the cell still takes a line,
+			// so the loop always moves on.
+			n = max(n, 1)
 			out = append(out, d.t(string(r[:n])))
 			word = string(r[n:])
 		}
