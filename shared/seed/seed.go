@@ -32,6 +32,9 @@ type Options struct {
 	Now time.Time
 	// Days of history (default 365).
 	Days int
+	// Every is the days between snapshots (default 1, daily); benchmarks
+	// of large tenants seed weekly to keep the store to a few hundred MB.
+	Every int
 	// Gap leaves these days (counted back from Now) without any snapshot,
 	// so a month shows as partly covered.
 	Gap [2]int
@@ -70,9 +73,10 @@ func Year(ctx context.Context, rec *records.Records, base map[posture.Area]postu
 	} else if ok && !t.After(first.Add(24*time.Hour)) {
 		return Result{Skipped: true}, nil
 	}
+	every := max(opts.Every, 1)
 	var res Result
 	for back := opts.Days; back >= 1; back-- {
-		if back <= opts.Gap[0] && back >= opts.Gap[1] {
+		if (back <= opts.Gap[0] && back >= opts.Gap[1]) || (back-1)%every != 0 {
 			continue
 		}
 		at := day(now, back)
