@@ -7,9 +7,11 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"io"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/pdfcpu/pdfcpu/pkg/api"
@@ -28,13 +30,46 @@ func mustBuild(t *testing.T, f fixture, k Kind, id string) Report {
 	return r
 }
 
+// seededOnce holds the seeded store every read-only test shares: seeding a
+// year takes a second or two, and mutation testing reruns the suite for
+// each mutant.
+var seededOnce struct {
+	sync.Once
+	f fixture
+}
+
 func seeded(t *testing.T) fixture {
 	t.Helper()
-	return newSeeded(t)
+	seededOnce.Do(func() { seededOnce.f = newSeeded(sharedTB{t}) })
+	return seededOnce.f
+}
+
+// sharedTB keeps the shared store alive past the test that created it:
+// its Cleanup (closing the store, removing its directory) is not run.
+type sharedTB struct{ *testing.T }
+
+func (sharedTB) Cleanup(func()) {}
+
+func (s sharedTB) TempDir() string {
+	d, err := os.MkdirTemp("", "report-test-")
+	require.NoError(s.T, err)
+	sharedDirs = append(sharedDirs, d)
+	return d
+}
+
+// sharedDirs are removed when the test binary ends.
+var sharedDirs []string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, d := range sharedDirs {
+		_ = os.RemoveAll(d)
+	}
+	os.Exit(code)
 }
 
 func TestGoldenReports(t *testing.T) {
-	f := newSeeded(t)
+	f := seeded(t)
 	cases := []struct {
 		name string
 		kind Kind
