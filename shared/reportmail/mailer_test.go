@@ -243,4 +243,3 @@ func TestSafeName(t *testing.T) {
 	require.Equal(t, "imgsrcxonerroralert1", safeName(`<img src=x onerror=alert(1)>`))
 	require.Equal(t, "tenant", safeName("東京"))
 }
-
