@@ -113,10 +113,8 @@ func Trend(points []Point, o Options, f Format) ([]byte, error) {
 		p.Title.Text = o.Title + " (no measured values)"
 		p.HideY()
 	}
-	if o.Target != nil && !math.IsNaN(*o.Target) && len(points) > 0 {
-		first, last := bounds(points)
-		t := *o.Target * scale
-		l, err := plotter.NewLine(plotter.XYs{{X: unix(first), Y: t}, {X: unix(last), Y: t}})
+	if xys := targetLine(points, o.Target, scale); xys != nil {
+		l, err := plotter.NewLine(xys)
 		if err != nil {
 			return nil, fmt.Errorf("chart %q target: %w", o.Title, err)
 		}
@@ -128,8 +126,7 @@ func Trend(points []Point, o Options, f Format) ([]byte, error) {
 	}
 	if len(points) == 1 {
 		// A single point would give the axis no width.
-		x := unix(points[0].At)
-		p.X.Min, p.X.Max = x-43200, x+43200
+		p.X.Min, p.X.Max = around(points[0].At)
 	}
 	return render(p, w, h, f)
 }
@@ -172,6 +169,23 @@ func split(points []Point, scale float64) []plotter.XYs {
 		out = append(out, cur)
 	}
 	return out
+}
+
+// targetLine is the target drawn across the points' time span, scaled; nil
+// without a target or points.
+func targetLine(points []Point, target *float64, scale float64) plotter.XYs {
+	if target == nil || math.IsNaN(*target) || len(points) == 0 {
+		return nil
+	}
+	first, last := bounds(points)
+	t := *target * scale
+	return plotter.XYs{{X: unix(first), Y: t}, {X: unix(last), Y: t}}
+}
+
+// around is an x range of a day centred on t.
+func around(t time.Time) (float64, float64) {
+	x := unix(t)
+	return x - 43200, x + 43200
 }
 
 func bounds(points []Point) (time.Time, time.Time) {

@@ -3,6 +3,7 @@ package chart
 import (
 	"bytes"
 	"image/png"
+	"math"
 	"os"
 	"strings"
 	"testing"
@@ -94,4 +95,62 @@ func TestRefusals(t *testing.T) {
 	require.ErrorIs(t, err, ErrTooManyPoints)
 	_, err = Trend(months(0.5), Options{}, Format("gif"))
 	require.ErrorContains(t, err, "unknown format")
+}
+
+func TestTargetLine(t *testing.T) {
+	target := 0.9
+	pts := months(0.5, 0.6, 0.7)
+	xys := targetLine(pts, &target, 100)
+	require.Len(t, xys, 2)
+	require.InDelta(t, 90, xys[0].Y, 1e-9, "the target is scaled like the values")
+	require.InDelta(t, 90, xys[1].Y, 1e-9)
+	require.Equal(t, unix(pts[0].At), xys[0].X, "it spans the first point")
+	require.Equal(t, unix(pts[2].At), xys[1].X, "to the last")
+	unordered := []Point{pts[2], pts[0], pts[1]}
+	xys = targetLine(unordered, &target, 1)
+	require.Equal(t, unix(pts[0].At), xys[0].X, "whatever the order of the points")
+	require.Equal(t, unix(pts[2].At), xys[1].X)
+	require.Nil(t, targetLine(pts, nil, 1), "no target, no line")
+	require.Nil(t, targetLine(nil, &target, 1), "no points, no line")
+	nan := math.NaN()
+	require.Nil(t, targetLine(pts, &nan, 1))
+	svg, err := Trend(nil, Options{Target: &target}, SVG)
+	require.NoError(t, err, "a target over no points does not fail")
+	require.NotContains(t, string(svg), ">target<")
+	svg, err = Trend(pts, Options{Target: &target}, SVG)
+	require.NoError(t, err)
+	require.Contains(t, string(svg), "target", "the target is in the legend")
+}
+
+func TestAround(t *testing.T) {
+	at := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	lo, hi := around(at)
+	require.Equal(t, float64(at.Unix()-43200), lo)
+	require.Equal(t, float64(at.Unix()+43200), hi)
+}
+
+func TestTimeFormat(t *testing.T) {
+	svg, err := Trend(months(0.1, 0.2, 0.3, 0.4, 0.5), Options{}, SVG)
+	require.NoError(t, err)
+	require.Regexp(t, `>(Jan|Feb|Mar|Apr|May) 26<`, string(svg), "the default labels are month and year")
+	svg, err = Trend(months(0.1, 0.2, 0.3, 0.4, 0.5), Options{TimeFormat: "2006/01"}, SVG)
+	require.NoError(t, err)
+	require.Contains(t, string(svg), ">2026/0", "a given layout is used")
+}
+
+func TestPointLimitIsInclusive(t *testing.T) {
+	pts := make([]Point, MaxPoints)
+	for i := range pts {
+		pts[i] = Point{At: time.Unix(int64(i)*3600, 0), Value: 1, Known: true}
+	}
+	_, err := Trend(pts, Options{}, PNG)
+	require.NoError(t, err, "exactly MaxPoints is accepted")
+	_, err = Sparkline(pts, 0, 0, PNG)
+	require.NoError(t, err)
+}
+
+func TestSplitSkipsEmptyRuns(t *testing.T) {
+	require.Len(t, split(months(-1, 0.2, -1, -1), 1), 1, "unknown points at either end make no empty run")
+	require.Empty(t, split(months(-1), 1))
+	require.Empty(t, split([]Point{{Value: math.Inf(1), Known: true}}, 1), "an infinite value is not drawn")
 }
