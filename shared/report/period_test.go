@@ -12,7 +12,7 @@ import (
 func TestParsePeriods(t *testing.T) {
 	cases := []struct {
 		name, kind, in, wantID string
-		from, to              string
+		from, to               string
 	}{
 		{"a month parses to its days", "monthly", "2026-03", "2026-03", "2026-03-01", "2026-04-01"},
 		{"December ends in the next year", "monthly", "2026-12", "2026-12", "2026-12-01", "2027-01-01"},
@@ -117,5 +117,6 @@ func TestAccountability(t *testing.T) {
 	both := party(duty{role: RoleCustomer}, settings.Contacts{Customer: settings.Contact{Name: "Ana", Email: "ana@x.example"}})
 	require.Equal(t, "Ana <ana@x.example>", both.Contact)
 	require.Equal(t, RoleCustomer, ownerOf(co, "nothing").Role)
-	require.Equal(t, co[2].Configures, ownerOf(co, "devices"))
+	require.Equal(t, co[4].Configures, ownerOf(co, "response"), "the owner is whoever configures that area")
+	require.Equal(t, RoleProvider, ownerOf(co, "response").Role)
 }
