@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pdfcpu/pdfcpu/pkg/api"
 	"github.com/stretchr/testify/require"
@@ -331,3 +332,66 @@ func TestEveryNumberIsTraceable(t *testing.T) {
 	}
 	require.ElementsMatch(t, []string{"seed-exc-active", "seed-exc-expired"}, r.Evidence.Exceptions)
 }
+
+func TestQuarterlyExecutive(t *testing.T) {
+	f := seeded(t)
+	r := mustBuild(t, f, Quarterly, "2026-Q3")
+	e := r.Executive
+	require.NotNil(t, e)
+	require.Len(t, e.RiskTrend, TrendMonths, "a risk point per month of the trend")
+	require.Len(t, e.TopRisks, TopRisks)
+	rank := map[string]int{"critical": 0, "high": 1, "medium": 2, "low": 3}
+	for i := 1; i < len(e.TopRisks); i++ {
+		require.LessOrEqual(t, rank[e.TopRisks[i-1].Severity], rank[e.TopRisks[i].Severity], "most severe first")
+	}
+	for _, k := range e.TopRisks {
+		require.Equal(t, RoleCustomer, k.Owner.Role, "co-managed: the customer owns configuration")
+		require.NotEmpty(t, k.Remediation)
+	}
+	require.Equal(t, "2025-Q4", e.Comparison.First.Quarter, "the earliest monitored quarter of the last four")
+	require.Equal(t, "2026-Q3", e.Comparison.Latest.Quarter)
+	require.Empty(t, e.Comparison.Message)
+	require.True(t, e.Comparison.First.HasData)
+	require.Less(t, *e.Comparison.Latest.MeanTimeToRespond.Value, *e.Comparison.First.MeanTimeToRespond.Value, "response got faster over the year")
+	var mfa *TargetRow
+	for i := range e.Targets {
+		if e.Targets[i].Metric == posture.MetricMFACoverage {
+			mfa = &e.Targets[i]
+		}
+	}
+	require.NotNil(t, mfa)
+	require.Less(t, *mfa.Start, *mfa.End, "MFA coverage rose over the quarter")
+	require.False(t, *mfa.Met)
+
+	early := mustBuild(t, f, Quarterly, "2025-Q4")
+	require.Equal(t, "A comparison needs a monitored quarter before this one.", early.Executive.Comparison.Message)
+	require.Equal(t, early.Executive.Comparison.Latest, early.Executive.Comparison.First)
+
+	m := mustBuild(t, f, Monthly, "2026-10")
+	require.Nil(t, m.Executive, "the monthly review has no executive view")
+}
+
+func TestFailingSince(t *testing.T) {
+	at := func(d int) time.Time { return time.Date(2026, 4, d, 6, 0, 0, 0, time.UTC) }
+	pt := func(d int, a posture.Area, st posture.SourceStatus) posture.HistoryPoint {
+		return posture.HistoryPoint{Area: a, TakenAt: at(d), Sources: posture.Sources{{Name: "users", Status: st}}}
+	}
+	cases := []struct {
+		name   string
+		points []posture.HistoryPoint
+		want   *time.Time
+	}{
+		{"a source failing in the last run only fails since then", []posture.HistoryPoint{pt(1, posture.AreaIdentity, posture.SourceOK), pt(2, posture.AreaIdentity, posture.SourceForbidden)}, ptr(at(2))},
+		{"an unbroken streak counts from its first failure", []posture.HistoryPoint{pt(1, posture.AreaIdentity, posture.SourceOK), pt(2, posture.AreaIdentity, posture.SourceFailed), pt(3, posture.AreaIdentity, posture.SourceForbidden)}, ptr(at(2))},
+		{"a recovery restarts the streak", []posture.HistoryPoint{pt(1, posture.AreaIdentity, posture.SourceFailed), pt(2, posture.AreaIdentity, posture.SourceOK), pt(3, posture.AreaIdentity, posture.SourceFailed)}, ptr(at(3))},
+		{"other areas' points do not count", []posture.HistoryPoint{pt(1, posture.AreaDevices, posture.SourceFailed), pt(2, posture.AreaIdentity, posture.SourceFailed)}, ptr(at(2))},
+		{"a healthy source has no streak", []posture.HistoryPoint{pt(1, posture.AreaIdentity, posture.SourceFailed), pt(2, posture.AreaIdentity, posture.SourceOK)}, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.want, failingSince(tc.points, posture.AreaIdentity, "users"))
+		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
