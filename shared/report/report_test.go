@@ -230,6 +230,15 @@ func TestHostileNamesStayTextInEveryFormat(t *testing.T) {
 	}
 	require.True(t, found)
 	require.Contains(t, tables["README.txt"][0][0], "mfa_users.csv: ", "the zip's README names each file")
+	for _, row := range tables["metrics.csv"][1:] {
+		for _, m := range r.Metrics {
+			if m.Name == row[0] && m.Value.IsMeasured() {
+				v, err := strconv.ParseFloat(row[3], 64)
+				require.NoError(t, err)
+				require.Equal(t, *m.Value.Value, v, "csv keeps %s at full precision", m.Name)
+			}
+		}
+	}
 
 	pdf, err := PDF(r)
 	require.NoError(t, err)
