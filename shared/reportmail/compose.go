@@ -53,8 +53,8 @@ func Compose(r report.Report, to []string, download string) (graph.Mail, string,
 		for _, f := range files {
 			m.Attachments = append(m.Attachments, f.a)
 		}
-		if n := m.AttachmentBytes(); n <= graph.MaxInlineAttachmentBytes || len(files) == 0 {
-			if n > graph.MaxInlineAttachmentBytes {
+		if n := m.AttachmentBytes(); fits(n) || len(files) == 0 {
+			if !fits(n) {
 				return graph.Mail{}, "", fmt.Errorf("%w even without files (%d bytes of charts)", graph.ErrMailTooLarge, n)
 			}
 			return m, summarize(charts, files, left, m.AttachmentBytes()), nil
@@ -64,6 +64,9 @@ func Compose(r report.Report, to []string, download string) (graph.Mail, string,
 		files = files[:len(files)-1]
 	}
 }
+
+// fits reports whether n attachment bytes go in one sendMail request.
+func fits(n int) bool { return n <= graph.MaxInlineAttachmentBytes }
 
 func subject(r report.Report) string {
 	return fmt.Sprintf("%s: %s, %s", report.Title(r.Kind), r.TenantName, r.Period.Title())

@@ -243,3 +243,9 @@ func TestSafeName(t *testing.T) {
 	require.Equal(t, "imgsrcxonerroralert1", safeName(`<img src=x onerror=alert(1)>`))
 	require.Equal(t, "tenant", safeName("東京"))
 }
+
+func TestFits(t *testing.T) {
+	require.True(t, fits(graph.MaxInlineAttachmentBytes), "exactly the limit fits")
+	require.False(t, fits(graph.MaxInlineAttachmentBytes+1))
+	require.True(t, fits(0))
+}
