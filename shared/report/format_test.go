@@ -81,4 +81,6 @@ func TestSmallFormats(t *testing.T) {
 	require.Equal(t, "-3", trim(-3))
 	require.Equal(t, "100000000000000000000.0", trim(1e20), "huge values are not wrapped through an int64")
 	require.Equal(t, "a, b", join([]string{"a", "b"}))
+	require.Equal(t, "1000000000000000.0", trim(1e15), "from 1e15 on, values are not wrapped through an int64")
+	require.Equal(t, "999999999999999", trim(1e15-1))
 }

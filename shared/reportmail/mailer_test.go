@@ -249,3 +249,16 @@ func TestFits(t *testing.T) {
 	require.False(t, fits(graph.MaxInlineAttachmentBytes+1))
 	require.True(t, fits(0))
 }
+
+func TestSummaryAndNames(t *testing.T) {
+	_, summary, err := Compose(bigReport(3), []string{"a@b.example"}, "https://x.example/r?month=2026-10")
+	require.NoError(t, err)
+	require.NotContains(t, summary, "left out", "nothing left out, nothing said")
+	require.Contains(t, summary, "attached PDF and CSV tables")
+	require.Equal(t, "nothing", orNone(nil))
+	require.Equal(t, "a and b", orNone([]string{"a", "b"}))
+	require.Equal(t, "09AZaz.-", safeName("/09:@AZ[`az{.-\x7fé"), "only ASCII letters, digits, dots and dashes, at every edge of those ranges")
+	require.Empty(t, restNote(nil, "x"))
+	require.Equal(t, "This mail had to stay under 3 MB, so it leaves out the PDF at u (JSON: &format=json).",
+		restNote([]attachment{{what: "PDF"}}, "u"), "an attachment without a format names the JSON instead")
+}
