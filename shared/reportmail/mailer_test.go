@@ -262,3 +262,15 @@ func TestSummaryAndNames(t *testing.T) {
 	require.Equal(t, "This mail had to stay under 3 MB, so it leaves out the PDF at u (JSON: &format=json).",
 		restNote([]attachment{{what: "PDF"}}, "u"), "an attachment without a format names the JSON instead")
 }
+
+func TestDownloadURL(t *testing.T) {
+	m := New(Config{BaseURL: "https://reports.example/"})
+	mp, _ := report.ParseMonth("2026-10")
+	qp, _ := report.ParseQuarter("2026-Q3")
+	require.Equal(t, "https://reports.example/api/reports/monthly?month=2026-10&tenant="+tenant,
+		m.downloadURL(report.Report{Kind: report.Monthly, Period: mp, TenantID: tenant}))
+	require.Equal(t, "https://reports.example/api/reports/quarterly?quarter=2026-Q3&tenant="+tenant,
+		m.downloadURL(report.Report{Kind: report.Quarterly, Period: qp, TenantID: tenant}))
+	require.Equal(t, "/api/reports/monthly?month=2026-10&tenant="+tenant,
+		New(Config{}).downloadURL(report.Report{Kind: report.Monthly, Period: mp, TenantID: tenant}), "without PUBLIC_BASE_URL, the path alone")
+}
