@@ -19,6 +19,7 @@ import (
 	"m365security/shared/procstat"
 	"m365security/shared/queue"
 	"m365security/shared/records"
+	"m365security/shared/report"
 	"m365security/shared/store/embedded"
 )
 
@@ -74,6 +75,7 @@ func newTestApp(tb testing.TB) (*app, *recordingQueue) {
 		now: time.Now, tenants: map[string]bool{testTenant: true}, records: records.New(s)}
 	a.parker = storeParker{a.records.Parked}
 	a.assess = assess.New(a.records, nil, a.now, log)
+	a.reports = report.NewBuilder(a.records, a.assess, a.now)
 	return a, q
 }
 

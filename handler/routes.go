@@ -55,6 +55,10 @@ func (a *app) functions() map[string]function {
 		"RejectAction":              {api: a.decideAction(decisionReject)},
 		"UndoAction":                {api: a.decideAction(decisionUndo)},
 		"ExecuteResponse":           {message: a.executeResponse},
+		"ReportsMonthly":            {api: a.reportMonthly},
+		"ReportsQuarterly":          {api: a.reportQuarterly},
+		"ReportsSent":               {api: a.reportsSent},
+		"SendReports":               {timer: a.fanOutTimer(reportJob, 24*time.Hour)},
 	}
 	// Each collection area declares the timer that runs it; the timer fans
 	// the work out per tenant (RunTenantWork).
@@ -191,6 +195,7 @@ func (a *app) jobs() map[string]tenantJob {
 	if a.signals != nil {
 		a.signalJobs(out)
 	}
+	out[reportJob] = a.sendReports
 	return out
 }
 

@@ -32,6 +32,8 @@ import (
 	"m365security/shared/queue/inprocess"
 	"m365security/shared/queue/servicebus"
 	"m365security/shared/records"
+	"m365security/shared/report"
+	"m365security/shared/reportmail"
 	"m365security/shared/respond"
 	"m365security/shared/store"
 	"m365security/shared/store/cosmos"
@@ -61,6 +63,12 @@ type app struct {
 	signals *signalPath
 	// clients reaches Graph (nil in tests that do not wire it).
 	clients *graph.Clients
+	// reports builds the reviews; mailer sends them (reports_api.go).
+	reports *report.Builder
+	mailer  *reportmail.Mailer
+	// demoSeeded is closed when the demo's seeded year is stored; nil
+	// outside demo mode (demo_seed.go).
+	demoSeeded <-chan struct{}
 
 	// jobTable is jobs(), built once on first use (routes.go).
 	jobsOnce sync.Once
@@ -160,6 +168,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if len(cfg.Tenants) == 0 {
 			cfg.Tenants = []string{strings.ToLower(demo.ID)}
 		}
+		demoMail(&cfg, demo)
 		// The demo stands for a Graph subscription on this webhook: the
 		// simulator signs its notifications with the same clientState,
 		// random per start unless set, and never logged.
@@ -172,12 +181,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		sim.SetWebhook(graphsim.Webhook{URL: "http://" + ln.Addr().String() + "/api/notifications", ClientState: cfg.ClientState.Reveal()})
 		demoNotify = sim.URL() + graphsim.NotifyPath
 		demoAlerts = sim.URL() + graphsim.AlertsPath
-		// The demo tenant takes no token, so the demo has a responder (for
-		// subscriptions, resolve write-back and response actions) and a
-		// loopback public URL the simulator validates subscriptions against.
-		if cfg.ResponderClientID == "" {
-			cfg.ResponderClientID = demoResponderID
-		}
+		// A loopback public URL the simulator validates subscriptions
+		// against (the responder identity is set by demoResponseConfig).
 		if cfg.PublicBaseURL == "" {
 			cfg.PublicBaseURL = "http://" + ln.Addr().String()
 		}
@@ -203,6 +208,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// Every incident a signal creates or changes goes to the response
 	// engine, which plans idempotently from it.
 	a.signals.pipeline.OnChange = a.respond.OnIncident
+	a.reports = report.NewBuilder(a.records, a.assess, a.now)
+	a.mailer = reportmail.New(reportmail.Config{Records: a.records, Builder: a.reports,
+		Writer:              func(t string) (reportmail.Sender, error) { return clients.Writer(t) },
+		ResponderConfigured: clients.ResponderConfigured(), MailSender: cfg.MailSender, Defaults: cfg.Recipients,
+		BaseURL: cfg.PublicBaseURL, Now: a.now, Log: log})
+	if cfg.Demo {
+		a.demoSeeded = a.seedDemo(ctx, collector(clients, mailResolver(cfg, log), log), cfg.Tenants[0])
+	}
 
 	mux, err := a.router(meta)
 	if err != nil {
@@ -296,10 +309,6 @@ func drain(log *slog.Logger, srv *http.Server, sched *scheduler, httpGrace, sche
 	}
 	<-done
 }
-
-// demoResponderID stands for the responder identity in demo mode, where
-// the simulator takes no token.
-const demoResponderID = "00000000-0000-4000-8000-00000000d3e0"
 
 // demoSeed fixes the demo organisation so every newcomer sees the same one.
 const demoSeed = 20261126
