@@ -44,6 +44,7 @@ func (a *app) functions() map[string]function {
 		"Settings":                  {api: a.tenantSettings},
 		"Notifications":             {api: a.notifications},
 		"NotificationsLifecycle":    {api: a.lifecycleNotifications},
+		consoleFunction:             {api: a.consolePage},
 	}
 	// Each collection area declares the timer that runs it; the timer fans
 	// the work out per tenant (RunTenantWork).
@@ -60,6 +61,10 @@ func (a *app) router(meta hostmeta.App) (*http.ServeMux, error) {
 	fns := a.functions()
 	var errs []error
 	mux := http.NewServeMux()
+	// apiMux is the surface without the console's catch-all: the console
+	// calls the API through it and answers unknown /api/ paths with it.
+	apiMux := http.NewServeMux()
+	a.apiMux = apiMux
 	seen := map[string]bool{}
 	for _, f := range meta.Functions {
 		seen[f.Name] = true
@@ -83,6 +88,9 @@ func (a *app) router(meta hostmeta.App) (*http.ServeMux, error) {
 			h := a.serve(f.Name, fn.api)
 			for _, p := range patterns {
 				mux.Handle(p, h)
+				if f.Name != consoleFunction {
+					apiMux.Handle(p, h)
+				}
 			}
 		default:
 			errs = append(errs, fmt.Errorf("functions/%s is a %s but its handler is of another kind", f.Name, t.Type))

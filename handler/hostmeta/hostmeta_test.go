@@ -146,7 +146,9 @@ func TestRepositoryHostJSON(t *testing.T) {
 	require.Equal(t, "Microsoft.Azure.Functions.ExtensionBundle", h.ExtensionBundle.ID)
 	require.Equal(t, "[4.*, 5.0.0)", h.ExtensionBundle.Version)
 	require.NotNil(t, h.Extensions.HTTP.RoutePrefix)
-	require.Equal(t, "api", h.RoutePrefix())
+	// The console is served at the site root, so the prefix is empty and
+	// each API function spells api/ in its own route.
+	require.Equal(t, "", h.RoutePrefix())
 	require.NotNil(t, h.Extensions.ServiceBus.AutoCompleteMessages)
 	require.True(t, *h.Extensions.ServiceBus.AutoCompleteMessages, "2xx completes, non-2xx abandons")
 
