@@ -4,10 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 
-	"m365security/shared/assess"
 	"net/http"
 	"strings"
 	"time"
+
+	"m365security/shared/assess"
 
 	"m365security/shared/controls"
 	"m365security/shared/posture"

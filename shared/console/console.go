@@ -125,7 +125,7 @@ func (c *Console) headers(next http.Handler) http.Handler {
 // person. Standalone mode listens on loopback only.
 func (c *Console) gate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/static/") {
+		if strings.HasPrefix(r.URL.Path, "/static/") || r.URL.Path == "/favicon.ico" {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -190,6 +190,11 @@ func (c *Console) routes() {
 	c.handle("POST /settings/tenant", c.saveSettings)
 	static, _ := fs.Sub(staticFS, "static")
 	c.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	// Browsers ask for /favicon.ico on pages without an icon link (a
+	// report, an error from the platform); answer it rather than 404.
+	c.mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		http.ServeFileFS(w, r, static, "favicon.svg")
+	})
 	c.handle("/", func(w http.ResponseWriter, r *http.Request) error {
 		return &pageError{http.StatusNotFound, "There is no console page at this address."}
 	})
