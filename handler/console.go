@@ -19,7 +19,7 @@ const consoleFunction = "Console"
 // no API function has that route: it is answered as the API answers an
 // unknown route (JSON 404 or 405), never with a page.
 func (a *app) consolePage(w http.ResponseWriter, r *http.Request) error {
-	if r.URL.Path == "/api" || strings.HasPrefix(r.URL.Path, "/api/") {
+	if r.URL.Path == "/api" || strings.HasPrefix(r.URL.Path, "/api/") || a.otherMethodOnly(r) {
 		contractErrors(a.apiMux).ServeHTTP(w, r)
 		return nil
 	}
@@ -33,6 +33,19 @@ func (a *app) consolePage(w http.ResponseWriter, r *http.Request) error {
 	}
 	a.console.ServeHTTP(w, r)
 	return nil
+}
+
+// otherMethodOnly reports whether the API or an invocation route has the
+// request's path under another method (a GET of POST /CollectIdentity):
+// that is the API's 405, not a console page.
+func (a *app) otherMethodOnly(r *http.Request) bool {
+	h, pattern := a.apiMux.Handler(r)
+	if pattern != "" {
+		return false
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	return rec.Code == http.StatusMethodNotAllowed
 }
 
 // forwardedHeaders travel from a console request to the API call it makes:

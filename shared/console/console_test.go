@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"encoding/base64"
 	"flag"
 	"io"
 	"log/slog"
@@ -361,6 +362,21 @@ func TestFormsGoThroughTheAPI(t *testing.T) {
 		require.Equal(t, http.StatusSeeOther, w.Code, w.Body.String())
 		require.JSONEq(t, `{"mfaCoverage":0.9,"restoreTestMaxAgeDays":30}`, f.api.calls[0].Body)
 	})
+	t.Run("a report is passed on as the API wrote it, with the report policy", func(t *testing.T) {
+		f := newTestConsole(t)
+		f.api.answers["GET /api/reports/monthly"] = apiAnswer{http.StatusOK, `<html>report</html>`}
+		code, hdr, body := f.get(t, "/reports/monthly?month=2026-10&format=html&tenant="+tenant)
+		require.Equal(t, http.StatusOK, code)
+		require.Equal(t, "<html>report</html>", body)
+		require.Equal(t, ReportCSP, hdr.Get("Content-Security-Policy"))
+		require.Equal(t, "/api/reports/monthly?format=html&month=2026-10&tenant="+tenant, f.api.calls[0].Target)
+	})
+	t.Run("a report route the build lacks sends the person back to the reports page, saying so", func(t *testing.T) {
+		f := newTestConsole(t)
+		code, hdr, _ := f.get(t, "/reports/quarterly?quarter=2026-Q3&format=pdf&tenant="+tenant)
+		require.Equal(t, http.StatusSeeOther, code)
+		require.Equal(t, "/reports?done=reportsMissing&tenant="+tenant, hdr.Get("Location"))
+	})
 	t.Run("settings send the model and recipient lists", func(t *testing.T) {
 		f := newTestConsole(t)
 		f.api.answers["PUT /api/settings"] = apiAnswer{http.StatusOK, `{}`}
@@ -401,6 +417,20 @@ func TestSignInGate(t *testing.T) {
 		f.c.d.Hosted, f.c.d.Auth = true, "appservice"
 		code, _, _ := f.get(t, "/?tenant="+tenant)
 		require.Equal(t, http.StatusUnauthorized, code)
+	})
+	t.Run("a signed-in person is named in the header and proposed as approver", func(t *testing.T) {
+		f.c.d.Hosted, f.c.d.Auth = true, "appservice"
+		claims := `{"claims":[{"typ":"http://schemas.microsoft.com/identity/claims/objectidentifier","val":"0000-oid"},` +
+			`{"typ":"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn","val":"` + hostile + `@contoso.test"}]}`
+		r := httptest.NewRequest(http.MethodGet, "/exceptions?tenant="+tenant, nil)
+		r.Header.Set("X-MS-CLIENT-PRINCIPAL", base64.StdEncoding.EncodeToString([]byte(claims)))
+		w := httptest.NewRecorder()
+		f.c.ServeHTTP(w, r)
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		require.Contains(t, w.Body.String(), "Signed in as <strong>"+escaped+"@contoso.test</strong>")
+		require.Contains(t, w.Body.String(), `name="approvedBy" required value="`+escaped+`@contoso.test"`)
+		require.NotContains(t, w.Body.String(), `name="by"`, "a verified person types no name")
+		require.NotRegexp(t, rawTag, w.Body.String())
 	})
 	t.Run("the stylesheet needs no sign-in", func(t *testing.T) {
 		code, hdr, _ := f.get(t, "/static/console.css")

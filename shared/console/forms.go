@@ -210,6 +210,9 @@ func (c *Console) reportsPage(w http.ResponseWriter, r *http.Request) error {
 	return c.render(w, http.StatusOK, "reports", c.page(r, "reports", "Reports", t, d))
 }
 
+// ReportCSP is the policy of a report passed through from the API.
+const ReportCSP = "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
+
 // reportView passes a report from the API to the browser as the API wrote
 // it (its own content type and headers), so it opens in the browser or
 // downloads, without a function key in the browser.
@@ -238,6 +241,10 @@ func (c *Console) reportView(w http.ResponseWriter, r *http.Request) error {
 	if status/100 != 2 {
 		return &pageError{status, "The report could not be produced: " + apiError(status, body)}
 	}
+	// A report is a document of its own, often styled inline and with
+	// embedded images: it gets ReportCSP (still no script, no outside
+	// resource) unless the API set a policy of its own.
+	w.Header().Set("Content-Security-Policy", ReportCSP)
 	for _, k := range []string{"Content-Type", "Content-Disposition", "Content-Security-Policy"} {
 		if v := hdr.Get(k); v != "" {
 			w.Header().Set(k, v)

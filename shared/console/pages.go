@@ -585,6 +585,7 @@ func (c *Console) decide(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return notFound("An action can be approved, rejected or undone.")
 	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
 	if err := r.ParseForm(); err != nil {
 		return badRequest("The form could not be read.")
 	}
