@@ -62,7 +62,8 @@ func (a *app) router(meta hostmeta.App) (*http.ServeMux, error) {
 	var errs []error
 	mux := http.NewServeMux()
 	// apiMux is the surface without the console's catch-all: the console
-	// calls the API through it and answers unknown /api/ paths with it.
+	// calls the API through it and answers unknown /api/ paths, and other
+	// methods on known paths, with it.
 	apiMux := http.NewServeMux()
 	a.apiMux = apiMux
 	seen := map[string]bool{}
@@ -76,9 +77,13 @@ func (a *app) router(meta hostmeta.App) (*http.ServeMux, error) {
 		t := f.Trigger()
 		switch {
 		case t.Type == hostmeta.TimerTrigger && fn.timer != nil:
-			mux.Handle("POST /"+f.Name, invoke.Timer(f.Name, t.Name, fn.timer, a.log))
+			h := invoke.Timer(f.Name, t.Name, fn.timer, a.log)
+			mux.Handle("POST /"+f.Name, h)
+			apiMux.Handle("POST /"+f.Name, h)
 		case t.Type == hostmeta.ServiceBusTrigger && fn.message != nil:
-			mux.Handle("POST /"+f.Name, invoke.Queue(f.Name, t.Name, fn.message, a.parker, a.log, a.now))
+			h := invoke.Queue(f.Name, t.Name, fn.message, a.parker, a.log, a.now)
+			mux.Handle("POST /"+f.Name, h)
+			apiMux.Handle("POST /"+f.Name, h)
 		case t.Type == hostmeta.HTTPTrigger && fn.api != nil:
 			patterns, err := muxPatterns(meta.Host.RoutePrefix(), t.Route, t.Methods)
 			if err != nil {
