@@ -339,3 +339,19 @@ func firstUnprotected(t *testing.T, d *demoConsole) string {
 	require.NotEmpty(t, v.Users)
 	return v.Users[0].ID
 }
+
+// The console is what `make run` serves at its root: run() in demo mode,
+// after a collection, answers / with the overview of the demo tenant.
+func TestRunServesTheConsoleAtTheRoot(t *testing.T) {
+	h := startHarness(t)
+	h.fireTimer(t, "CollectIdentity")
+	code, hdr, body := h.do(t, http.MethodGet, "/", nil)
+	require.Equal(t, http.StatusOK, code, string(body))
+	require.Equal(t, "text/html; charset=utf-8", hdr.Get("Content-Type"))
+	require.Contains(t, hdr.Get("Content-Security-Policy"), "default-src 'none'")
+	require.Contains(t, string(body), `id="metric-mfaCoverage"`)
+	require.Contains(t, string(body), h.tenant)
+	var m assess.MetricsView
+	h.getJSON(t, "/api/metrics?tenant="+h.tenant, http.StatusOK, &m)
+	require.Contains(t, string(body), fmt.Sprintf(`<span class="value">%.1f%%</span>`, *m.Metrics[posture.MetricMFACoverage].Value*100))
+}
