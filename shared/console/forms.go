@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -183,7 +184,8 @@ func Periods(now time.Time, months, quarters int) ([]string, []string) {
 	qStart := time.Date(now.Year(), time.Month((int(now.Month())-1)/3*3+1), 1, 0, 0, 0, 0, time.UTC)
 	for i := 1; i <= quarters; i++ {
 		q := qStart.AddDate(0, -3*i, 0)
-		qs = append(qs, fmt.Sprintf("%d-Q%d", q.Year(), (int(q.Month())-1)/3+1))
+		// q starts a quarter: January, April, July or October.
+		qs = append(qs, fmt.Sprintf("%d-Q%d", q.Year(), int(q.Month()+2)/3))
 	}
 	return ms, qs
 }
@@ -204,9 +206,7 @@ func (c *Console) reportsPage(w http.ResponseWriter, r *http.Request) error {
 	if d.Sent, err = c.d.Records.SentReports.Range(r.Context(), t, time.Time{}, time.Time{}); err != nil {
 		return err
 	}
-	for i, j := 0, len(d.Sent)-1; i < j; i, j = i+1, j-1 {
-		d.Sent[i], d.Sent[j] = d.Sent[j], d.Sent[i]
-	}
+	slices.Reverse(d.Sent)
 	return c.render(w, http.StatusOK, "reports", c.page(r, "reports", "Reports", t, d))
 }
 

@@ -38,13 +38,13 @@ func NamesFrom(id *posture.Identity, users []posture.UserMFA) Names {
 }
 
 func userLabel(display, upn string) string {
-	switch {
-	case display != "" && upn != "":
-		return display + " (" + upn + ")"
-	case upn != "":
+	if upn == "" {
+		return display
+	}
+	if display == "" {
 		return upn
 	}
-	return display
+	return display + " (" + upn + ")"
 }
 
 func lookup(m map[string]string, id string) string {

@@ -100,10 +100,10 @@ func Rate(v, target, margin float64, lowerIsBetter bool) string {
 	if lowerIsBetter {
 		v, target = -v, -target
 	}
-	switch {
-	case v >= target:
+	if v >= target {
 		return RatingGood
-	case v >= target-margin:
+	}
+	if v >= target-margin {
 		return RatingWarn
 	}
 	return RatingBad

@@ -47,6 +47,7 @@ func TestFormatValue(t *testing.T) {
 		{"a ratio is a percentage with one decimal", formatPercent, 0.8690909090909091, "86.9%"},
 		{"a whole ratio", formatPercent, 1, "100.0%"},
 		{"minutes under an hour", formatDuration, 42.4, "42 min"},
+		{"an hour is hours", formatDuration, 60, "1.0 h"},
 		{"an hour and a half", formatDuration, 90, "1.5 h"},
 		{"just under two days stays in hours", formatDuration, 47 * 60, "47.0 h"},
 		{"two days and more are days", formatDuration, 48 * 60, "2.0 days"},
@@ -210,6 +211,7 @@ func TestDetailPlatform(t *testing.T) {
 		"compliance state noncompliant ( , a@x)":       "unknown",
 		"no parenthesis":                               "unknown",
 		"(Android":                                     "Android",
+		"compliance state unknown (,a@x)":              "unknown",
 	}
 	for in, want := range cases {
 		require.Equal(t, want, detailPlatform(in), in)
@@ -274,6 +276,7 @@ func TestSparkline(t *testing.T) {
 	s := string(Sparkline([]float64{0, 1, 0.5}))
 	require.Contains(t, s, `points="2.0,26.0 60.0,2.0 118.0,14.0"`, "oldest left, highest at the top")
 	require.Contains(t, s, `aria-label="trend over 3 measurements"`)
+	require.Contains(t, string(Sparkline([]float64{0, 4, 2})), `points="2.0,26.0 60.0,2.0 118.0,14.0"`, "scaled to the span")
 	flat := string(Sparkline([]float64{0.5, 0.5}))
 	require.Contains(t, flat, `points="2.0,14.0 118.0,14.0"`, "a flat line sits in the middle")
 }
