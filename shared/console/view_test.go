@@ -30,6 +30,7 @@ func TestRate(t *testing.T) {
 		{"the target itself is good when lower is better", 90, 90, 22.5, true, RatingGood},
 		{"a few days over is amber", 100, 90, 22.5, true, RatingWarn},
 		{"far over is red", 120, 90, 22.5, true, RatingBad},
+		{"exactly at the margin's edge is amber", 112.5, 90, 22.5, true, RatingWarn},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
