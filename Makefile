@@ -15,7 +15,7 @@ COSMOS_TOOLS := test-tools/cosmosdb
 BICEP_GRAMMAR := test-tools/bicep-grammar
 PORT ?= 7071
 
-.PHONY: run build package test test-tools fuzz bench bench-render bench-all lint clean
+.PHONY: run build package test test-tools browser fuzz bench bench-render bench-all lint clean
 
 run: build
 	@mkdir -p data
@@ -47,7 +47,18 @@ $(COSMOS_TOOLS)/node_modules/.package-lock.json: $(COSMOS_TOOLS)/package.json $(
 $(BICEP_GRAMMAR)/node_modules/.package-lock.json: $(BICEP_GRAMMAR)/package.json $(BICEP_GRAMMAR)/package-lock.json
 	cd $(BICEP_GRAMMAR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 
-test: test-tools lint
+# browser installs Debian's chromium for the console's browser tests
+# (handler/console_browser_test.go) when it is not on PATH; apt needs root,
+# which CI and the development machines are (sudo otherwise).
+# CHROMIUM=none make browser exercises the install on a machine that has it.
+CHROMIUM ?= chromium
+browser:
+	@command -v $(CHROMIUM) >/dev/null 2>&1 || { \
+	  echo "installing chromium for the console browser tests"; \
+	  sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium >/dev/null; }
+
+test: test-tools browser lint
 	$(GO) test -count=1 -timeout 20m ./...
 	@$(MAKE) --no-print-directory fuzz
 

@@ -49,7 +49,7 @@ func TestUnknownRoutesAndMethodsAnswerTheContractsJSONError(t *testing.T) {
 		allow  string // in the Allow header
 	}{
 		{"an unknown API route is a JSON 404", "GET", "/api/nope" + q, 404, "notFound", ""},
-		{"an unknown root path is a JSON 404", "GET", "/favicon.ico", 404, "notFound", ""},
+		{"an unknown deeper API path is a JSON 404, not a console page", "GET", "/api/nope/deeper", 404, "notFound", ""},
 		{"a wrong method on an API route is a JSON 405 with Allow", "POST", "/api/metrics" + q, 405, "methodNotAllowed", "GET"},
 		{"a wrong method on targets names the methods allowed", "DELETE", "/api/targets" + q, 405, "methodNotAllowed", "PUT"},
 		{"a GET of an invocation route is a JSON 405", "GET", "/CollectIdentity", 405, "methodNotAllowed", "POST"},

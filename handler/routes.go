@@ -59,6 +59,7 @@ func (a *app) functions() map[string]function {
 		"ReportsQuarterly":          {api: a.reportQuarterly},
 		"ReportsSent":               {api: a.reportsSent},
 		"SendReports":               {timer: a.fanOutTimer(reportJob, 24*time.Hour)},
+		consoleFunction:             {api: a.consolePage},
 	}
 	// Each collection area declares the timer that runs it; the timer fans
 	// the work out per tenant (RunTenantWork).
@@ -75,6 +76,11 @@ func (a *app) router(meta hostmeta.App) (*http.ServeMux, error) {
 	fns := a.functions()
 	var errs []error
 	mux := http.NewServeMux()
+	// apiMux is the surface without the console's catch-all: the console
+	// calls the API through it and answers unknown /api/ paths, and other
+	// methods on known paths, with it.
+	apiMux := http.NewServeMux()
+	a.apiMux = apiMux
 	seen := map[string]bool{}
 	for _, f := range meta.Functions {
 		seen[f.Name] = true
@@ -86,9 +92,13 @@ func (a *app) router(meta hostmeta.App) (*http.ServeMux, error) {
 		t := f.Trigger()
 		switch {
 		case t.Type == hostmeta.TimerTrigger && fn.timer != nil:
-			mux.Handle("POST /"+f.Name, invoke.Timer(f.Name, t.Name, fn.timer, a.log))
+			h := invoke.Timer(f.Name, t.Name, fn.timer, a.log)
+			mux.Handle("POST /"+f.Name, h)
+			apiMux.Handle("POST /"+f.Name, h)
 		case t.Type == hostmeta.ServiceBusTrigger && fn.message != nil:
-			mux.Handle("POST /"+f.Name, invoke.Queue(f.Name, t.Name, fn.message, a.parker, a.log, a.now))
+			h := invoke.Queue(f.Name, t.Name, fn.message, a.parker, a.log, a.now)
+			mux.Handle("POST /"+f.Name, h)
+			apiMux.Handle("POST /"+f.Name, h)
 		case t.Type == hostmeta.HTTPTrigger && fn.api != nil:
 			patterns, err := muxPatterns(meta.Host.RoutePrefix(), t.Route, t.Methods)
 			if err != nil {
@@ -98,6 +108,9 @@ func (a *app) router(meta hostmeta.App) (*http.ServeMux, error) {
 			h := a.serve(f.Name, fn.api)
 			for _, p := range patterns {
 				mux.Handle(p, h)
+				if f.Name != consoleFunction {
+					apiMux.Handle(p, h)
+				}
 			}
 		default:
 			errs = append(errs, fmt.Errorf("functions/%s is a %s but its handler is of another kind", f.Name, t.Type))

@@ -2,8 +2,11 @@ package main
 
 import (
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -71,6 +74,50 @@ func TestMuxPatterns(t *testing.T) {
 			}
 			require.NoError(t, err)
 			require.Equal(t, tc.want, got)
+		})
+	}
+}
+
+// The console takes the site root, so host.json's routePrefix is empty and
+// every other HTTP function must keep the JSON API under /api/ itself.
+func TestEveryAPIRouteIsUnderAPI(t *testing.T) {
+	app, err := hostmeta.Load("..", "../functions", func(string) string { return "" })
+	require.NoError(t, err)
+	require.Equal(t, "", app.Host.RoutePrefix(), "the console needs an empty routePrefix to serve /")
+	for _, f := range app.Functions {
+		tr := f.Trigger()
+		if tr.Type != hostmeta.HTTPTrigger {
+			continue
+		}
+		if f.Name == consoleFunction {
+			require.Equal(t, "{*path}", tr.Route, "the console's route catches every path")
+			require.Equal(t, "anonymous", tr.AuthLevel, "a browser sends no function key; App Service Authentication guards the console")
+			continue
+		}
+		require.True(t, strings.HasPrefix(tr.Route, "api/"), "functions/%s: route %q must start with api/ (host.json routePrefix is empty)", f.Name, tr.Route)
+	}
+}
+
+func TestUnknownAPIPathsStayJSONBesideTheConsole(t *testing.T) {
+	a, _ := newTestApp(t)
+	mux := newTestRouter(t, a)
+	cases := []struct {
+		name, method, path string
+		status             int
+		contentType        string
+	}{
+		{"an unknown API path is a JSON 404", http.MethodGet, "/api/nope", http.StatusNotFound, "application/json"},
+		{"a known API path with another method is a JSON 405", http.MethodPost, "/api/metrics?tenant=" + testTenant, http.StatusMethodNotAllowed, "application/json"},
+		{"the root is the console", http.MethodGet, "/", http.StatusOK, "text/html"},
+		{"an unknown page is the console's 404", http.MethodGet, "/nope", http.StatusNotFound, "text/html"},
+		{"the API keeps its routes", http.MethodGet, "/api/health", http.StatusOK, "application/json"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			contractErrors(mux.(*http.ServeMux)).ServeHTTP(rec, httptest.NewRequest(tc.method, tc.path, nil))
+			require.Equal(t, tc.status, rec.Code, rec.Body.String())
+			require.Contains(t, rec.Header().Get("Content-Type"), tc.contentType)
 		})
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"m365security/handler/invoke"
 	"m365security/shared/assess"
 	"m365security/shared/collect"
+	"m365security/shared/console"
 	"m365security/shared/dnssim"
 	"m365security/shared/graph"
 	"m365security/shared/graphsim"
@@ -73,6 +74,13 @@ type app struct {
 	// jobTable is jobs(), built once on first use (routes.go).
 	jobsOnce sync.Once
 	jobTable map[string]tenantJob
+
+	// apiMux is the HTTP surface without the console (routes.go); the
+	// console, built on first use, calls the API through it (console.go).
+	apiMux      *http.ServeMux
+	consoleOnce sync.Once
+	console     *console.Console
+	consoleErr  error
 }
 
 // shutdownGrace bounds draining in-flight work on SIGINT/SIGTERM.
@@ -224,10 +232,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		return err
 	}
-	if !cfg.Hosted {
-		mux.HandleFunc("GET /{$}", a.index)
-	}
-
 	if err := a.startQueue(ctx, cfg, meta, mux, &closers); err != nil {
 		fmt.Fprintln(stderr, "start-up error:", err)
 		return err
@@ -256,8 +260,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if !cfg.Hosted {
 		fmt.Fprintf(stdout, "m365security %s is running on %s\n", version, base)
 		for _, t := range cfg.Tenants {
-			fmt.Fprintf(stdout, "  metrics:  %s/api/metrics?tenant=%s\n  controls: %s/api/controls?tenant=%s\n  overview: %s/\n", base, t, base, t, base)
+			fmt.Fprintf(stdout, "  metrics:  %s/api/metrics?tenant=%s\n  controls: %s/api/controls?tenant=%s\n", base, t, base, t)
 		}
+		fmt.Fprintf(stdout, "  console:  %s/\n", base)
 		if demoNotify != "" {
 			fmt.Fprintf(stdout, "  webhook:  curl -X POST %s   (the demo tenant sends a change notification)\n", demoNotify)
 			fmt.Fprintf(stdout, "  alert:    curl -X POST %s   (Defender raises an alert; an incident appears within a poll, 5 min)\n", demoAlerts)

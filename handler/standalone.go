@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -141,30 +140,4 @@ func (s *scheduler) fire(ctx context.Context, t timerSpec, now, last time.Time, 
 		s.log.Error("record timer state", "function", t.fn.Name, "error", err.Error())
 	}
 	return now
-}
-
-var indexPage = template.Must(template.New("index").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>M365 security posture</title>
-<style>body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;color:#222}
-code{background:#f3f3f3;padding:0 .2rem}li{margin:.3rem 0}</style></head><body>
-<h1>M365 security posture</h1>
-<p>Standalone mode{{if .Demo}} with the built-in demo tenant{{end}}. Version {{.Version}}.</p>
-{{range .Tenants}}<h2>Tenant <code>{{.}}</code></h2><ul>
-<li><a href="/api/metrics?tenant={{.}}">Success metrics</a></li>
-<li><a href="/api/controls?tenant={{.}}">Baseline controls</a> (<a href="/api/controls?tenant={{.}}&amp;status=fail">failing only</a>)</li>
-<li><a href="/api/mfa/users?tenant={{.}}&amp;status=unprotected">Users not protected by MFA, and why</a></li>
-<li><a href="/api/controls/history?tenant={{.}}">Control history (30 days)</a> · <a href="/api/metrics/history?tenant={{.}}">Metric history</a></li>
-<li><a href="/api/collection?tenant={{.}}">Collection health</a> · <a href="/api/exceptions?tenant={{.}}">Exceptions</a> · <a href="/api/restore-tests?tenant={{.}}">Restore tests</a> · <a href="/api/targets?tenant={{.}}">Targets</a></li>
-</ul>{{end}}
-<p><a href="/api/health">Health</a></p></body></html>`))
-
-// index is the standalone landing page; the Functions host never forwards /.
-func (a *app) index(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	_ = indexPage.Execute(w, struct {
-		Demo    bool
-		Version string
-		Tenants []string
-	}{a.cfg.Demo, version, a.cfg.Tenants})
 }

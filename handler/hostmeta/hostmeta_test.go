@@ -41,7 +41,9 @@ func mustLoadRepo(tb testing.TB) hostmeta.App {
 
 // anonymousFunctions are the Graph-facing endpoints: Graph cannot send a
 // function key, so they validate clientState themselves (CONTRACT §4).
-var anonymousFunctions = map[string]bool{"Notifications": true, "NotificationsLifecycle": true}
+// anonymousFunctions need no function key: Graph's webhooks, and the
+// console, which a browser opens behind App Service Authentication.
+var anonymousFunctions = map[string]bool{"Notifications": true, "NotificationsLifecycle": true, "Console": true}
 
 func TestRepositoryFunctions(t *testing.T) {
 	app := mustLoadRepo(t)
@@ -103,7 +105,13 @@ func TestRepositoryFunctions(t *testing.T) {
 				require.NotEmpty(t, tr.Methods)
 				require.NotEmpty(t, tr.Route)
 				require.False(t, strings.HasPrefix(tr.Route, "/"), "routes are relative to the route prefix")
-				require.False(t, strings.HasPrefix(tr.Route, "api/"), "the route prefix is added by the host")
+				// host.json's routePrefix is empty so that the console can
+				// serve the site root; the API spells its prefix itself.
+				if f.Name == "Console" {
+					require.Equal(t, "{*path}", tr.Route)
+				} else {
+					require.True(t, strings.HasPrefix(tr.Route, "api/"), "the API keeps its /api/ paths")
+				}
 				want := "function"
 				if anonymousFunctions[f.Name] {
 					want = "anonymous"
@@ -146,7 +154,9 @@ func TestRepositoryHostJSON(t *testing.T) {
 	require.Equal(t, "Microsoft.Azure.Functions.ExtensionBundle", h.ExtensionBundle.ID)
 	require.Equal(t, "[4.*, 5.0.0)", h.ExtensionBundle.Version)
 	require.NotNil(t, h.Extensions.HTTP.RoutePrefix)
-	require.Equal(t, "api", h.RoutePrefix())
+	// The console is served at the site root, so the prefix is empty and
+	// each API function spells api/ in its own route.
+	require.Equal(t, "", h.RoutePrefix())
 	require.NotNil(t, h.Extensions.ServiceBus.AutoCompleteMessages)
 	require.True(t, *h.Extensions.ServiceBus.AutoCompleteMessages, "2xx completes, non-2xx abandons")
 
