@@ -440,6 +440,8 @@ func TestFunctionAppSettings(t *testing.T) {
 		// Trust the principal header only together with App Service
 		// Authentication (modules/signin.bicep, same consoleSignIn switch).
 		"AUTH": `consoleSignIn ? 'appservice' : 'none'`,
+		// The console, not the host's landing page, answers the root.
+		"AzureWebJobsDisableHomepage": `'true'`,
 	}
 	for k, v := range want {
 		if assert.Contains(t, core, k, "%s: coreAppSettings lacks %s", file, k) {

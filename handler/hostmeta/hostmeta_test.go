@@ -90,7 +90,7 @@ func TestRepositoryFunctions(t *testing.T) {
 				requireFiresDaily(t, s)
 			case hostmeta.ServiceBusTrigger:
 				require.Len(t, f.Bindings, 1)
-				require.Equal(t, map[string]string{"ProcessChangeNotification": "notifications", "RunTenantWork": "tenantwork"}[f.Name], tr.QueueName)
+				require.Equal(t, map[string]string{"ProcessChangeNotification": "notifications", "RunTenantWork": "tenantwork", "ExecuteResponse": "responseactions"}[f.Name], tr.QueueName)
 				require.Equal(t, "ServiceBusConnection", tr.Connection)
 				require.Equal(t, "msg", tr.Name)
 			case hostmeta.HTTPTrigger:
@@ -123,7 +123,7 @@ func TestRepositoryFunctions(t *testing.T) {
 		})
 	}
 	require.Positive(t, kinds[hostmeta.TimerTrigger], "the collectors are timer functions")
-	require.Equal(t, 2, kinds[hostmeta.ServiceBusTrigger], "change notifications and per-tenant work")
+	require.Equal(t, 3, kinds[hostmeta.ServiceBusTrigger], "change notifications, per-tenant work and response actions")
 	for name := range anonymousFunctions {
 		f, ok := app.Function(name)
 		require.True(t, ok, "%s exists", name)

@@ -156,6 +156,9 @@ var coreAppSettings = {
   // appservice only together with App Service Authentication (signin.bicep),
   // which strips a client's own X-MS-CLIENT-PRINCIPAL header.
   AUTH: consoleSignIn ? 'appservice' : 'none'
+  // The console answers the site root (functions/Console, route {*path});
+  // without this the host's own landing page would.
+  AzureWebJobsDisableHomepage: 'true'
 }
 
 // GRAPH_ENDPOINT only when the deployer overrides the Graph root.

@@ -32,10 +32,11 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 func TestYear(t *testing.T) {
 	rec := newRecords(t)
 	opts := Options{TenantID: tenant, Now: now, Days: 30, Gap: [2]int{10, 8}, Forbidden: [2]int{5, 4}}
-	res, err := Year(context.Background(), rec, Synthetic(16, 10, now, ""), opts, quiet)
+	base := Synthetic(16, 10, now, "")
+	res, err := Year(context.Background(), rec, base, opts, quiet)
 	require.NoError(t, err)
 	require.False(t, res.Skipped)
-	require.Equal(t, (30-3)*len(posture.Areas), res.Snapshots, "a snapshot a day per area, but for the three-day gap")
+	require.Equal(t, (30-3)*len(base), res.Snapshots, "a snapshot a day per area, but for the three-day gap")
 	require.Equal(t, 3, res.Incidents, "the plan's incidents of the last 30 days")
 	require.Equal(t, 5, res.RestoreTests)
 	require.Equal(t, 2, res.Exceptions)
@@ -68,9 +69,10 @@ func TestYear(t *testing.T) {
 
 func TestYearWeekly(t *testing.T) {
 	rec := newRecords(t)
-	res, err := Year(context.Background(), rec, Synthetic(8, 4, now, ""), Options{TenantID: tenant, Now: now, Days: 21, Every: 7}, quiet)
+	base := Synthetic(8, 4, now, "")
+	res, err := Year(context.Background(), rec, base, Options{TenantID: tenant, Now: now, Days: 21, Every: 7}, quiet)
 	require.NoError(t, err)
-	require.Equal(t, 3*len(posture.Areas), res.Snapshots, "every seventh day counted from the newest: 1, 8 and 15 days back")
+	require.Equal(t, 3*len(base), res.Snapshots, "every seventh day counted from the newest: 1, 8 and 15 days back")
 }
 
 func TestIdempotentRecords(t *testing.T) {
