@@ -414,7 +414,10 @@ func TestAnAttemptThatNeverRecordedItsResultIsNotRepeated(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, f.engine.Handle(f.ctx, Job{Kind: JobAction, TenantID: f.tenant.ID, IncidentID: id, ActionID: d.ID}))
 	assert.Equal(t, incident.ActionApproved, f.action(id, incident.ActionDisableAccount, u).Status, "a live claim is left alone")
-	f.clock.add(10 * time.Minute)
+	f.clock.add(5*time.Minute - time.Nanosecond)
+	require.NoError(t, f.engine.Handle(f.ctx, Job{Kind: JobAction, TenantID: f.tenant.ID, IncidentID: id, ActionID: d.ID}))
+	assert.Equal(t, incident.ActionApproved, f.action(id, incident.ActionDisableAccount, u).Status, "still within the lease")
+	f.clock.add(time.Nanosecond) // exactly the lease: stale
 	require.NoError(t, f.engine.Handle(f.ctx, Job{Kind: JobAction, TenantID: f.tenant.ID, IncidentID: id, ActionID: d.ID}))
 	got := f.action(id, incident.ActionDisableAccount, u)
 	assert.Equal(t, incident.ActionFailed, got.Status)
