@@ -508,3 +508,23 @@ func TestAnIncidentAboutTooManyUsersIsCappedAndSaysSo(t *testing.T) {
 	}
 	assert.Equal(t, 1, n)
 }
+
+func TestANoticeThatKeepsFailingGivesUpAfterTheLastAttempt(t *testing.T) {
+	f := newFixture(t)
+	f.sim.RefuseWrites("/users/"+f.tenant.Users[0].UserPrincipalName+"/sendMail", graphsim.ServiceUnavailable(1))
+	id := f.compromise("inc-g", f.user(26))
+	require.NoError(t, f.engine.OnIncident(f.ctx, f.tenant.ID, id))
+	log := f.notice(id, playbook.EventNewIncident+"-"+playbook.ActionID(id)+"/"+ChannelMail)
+	assert.Equal(t, NoticeFailed, log.Status)
+	assert.Equal(t, 5, log.Attempts)
+	assert.Contains(t, log.Result, "503")
+	assert.Equal(t, 5, f.writesTo("POST", "/sendMail"))
+	var gaveUp bool
+	for _, e := range f.incident(id).Timeline {
+		gaveUp = gaveUp || (e.Kind == EntryNoticeFailed && strings.Contains(e.Message, "gave up"))
+	}
+	assert.True(t, gaveUp)
+	assert.Equal(t, incident.ActionExecuted, f.action(id, incident.ActionRevokeSessions, f.user(26)).Status, "the response went ahead")
+	require.NoError(t, f.engine.OnIncident(f.ctx, f.tenant.ID, id))
+	assert.Equal(t, 5, f.writesTo("POST", "/sendMail"), "a notice given up on is not tried again")
+}
