@@ -222,6 +222,8 @@ func TestDecisionsOnMissingOrSettledActions(t *testing.T) {
 	assert.Equal(t, "a", f.action(id, incident.ActionDisableAccount, u).DecidedBy.Name)
 	_, err = f.engine.Approve(f.ctx, f.request(id, d.ID, "c", false))
 	require.ErrorIs(t, err, ErrConflict, "a rejected action cannot be approved")
+	assert.Contains(t, err.Error(), "is rejected (by a)", "the conflict names who decided")
+	assert.Equal(t, "", decidedBy(&incident.Action{}), "no decider, nothing said")
 	assert.Zero(t, f.accountPatches(u, false))
 
 	revoke := f.action(id, incident.ActionRevokeSessions, u)
