@@ -3,7 +3,14 @@ package respond
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"m365security/shared/playbook"
+	"m365security/shared/records"
 
 	"github.com/stretchr/testify/assert"
 
@@ -47,3 +54,41 @@ func TestRemediationSeverityIsOneDefenderTakes(t *testing.T) {
 		assert.Equal(t, want, remediationSeverity(in), in)
 	}
 }
+
+func TestNewRequiresRecordsAndWritersAndFillsDefaults(t *testing.T) {
+	_, err := New(Options{})
+	require.Error(t, err)
+	_, err = New(Options{Records: records.New(nil)})
+	require.Error(t, err, "writers are required too")
+	e, err := New(Options{Records: records.New(nil), Writers: stubWriters{}})
+	require.NoError(t, err)
+	assert.NotNil(t, e.o.Now)
+	assert.NotNil(t, e.o.Log)
+	assert.NotNil(t, e.o.HTTPClient)
+	assert.Equal(t, playbook.Playbooks, e.o.Playbooks)
+	assert.Equal(t, 5, e.o.MaxAttempts)
+	assert.Equal(t, 30*time.Second, e.o.Backoff)
+	assert.Equal(t, 5*time.Minute, e.o.ClaimLease)
+	own := []playbook.Playbook{{Name: "x"}}
+	e, err = New(Options{Records: records.New(nil), Writers: stubWriters{}, Playbooks: own, MaxAttempts: 2, Backoff: time.Second, ClaimLease: time.Minute,
+		Log: slog.New(slog.DiscardHandler), Now: func() time.Time { return time.Time{} }})
+	require.NoError(t, err)
+	assert.Equal(t, own, e.o.Playbooks)
+	assert.Equal(t, 2, e.o.MaxAttempts)
+	assert.Equal(t, time.Second, e.o.Backoff)
+	assert.Equal(t, time.Minute, e.o.ClaimLease)
+	assert.True(t, e.o.Now().IsZero(), "a given clock is kept")
+}
+
+func TestBackoffHonoursRetryAfterElseDoublesToACap(t *testing.T) {
+	e := &Engine{o: Options{Backoff: 30 * time.Second}}
+	assert.Equal(t, 30*time.Second, e.backoff(1, errors.New("x")))
+	assert.Equal(t, 60*time.Second, e.backoff(2, errors.New("x")))
+	assert.Equal(t, 120*time.Second, e.backoff(3, errors.New("x")))
+	assert.Equal(t, 15*time.Minute, e.backoff(9, errors.New("x")))
+	assert.Equal(t, 15*time.Minute, e.backoff(40, errors.New("x")), "no overflow past the cap")
+}
+
+type stubWriters struct{}
+
+func (stubWriters) Writer(string) (*graph.Writer, error) { return nil, errors.New("stub") }

@@ -222,6 +222,8 @@ func TestDecisionsOnMissingOrSettledActions(t *testing.T) {
 	assert.Equal(t, "a", f.action(id, incident.ActionDisableAccount, u).DecidedBy.Name)
 	_, err = f.engine.Approve(f.ctx, f.request(id, d.ID, "c", false))
 	require.ErrorIs(t, err, ErrConflict, "a rejected action cannot be approved")
+	assert.Contains(t, err.Error(), "is rejected (by a)", "the conflict names who decided")
+	assert.Equal(t, "", decidedBy(&incident.Action{}), "no decider, nothing said")
 	assert.Zero(t, f.accountPatches(u, false))
 
 	revoke := f.action(id, incident.ActionRevokeSessions, u)
@@ -414,7 +416,10 @@ func TestAnAttemptThatNeverRecordedItsResultIsNotRepeated(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, f.engine.Handle(f.ctx, Job{Kind: JobAction, TenantID: f.tenant.ID, IncidentID: id, ActionID: d.ID}))
 	assert.Equal(t, incident.ActionApproved, f.action(id, incident.ActionDisableAccount, u).Status, "a live claim is left alone")
-	f.clock.add(10 * time.Minute)
+	f.clock.add(5*time.Minute - time.Nanosecond)
+	require.NoError(t, f.engine.Handle(f.ctx, Job{Kind: JobAction, TenantID: f.tenant.ID, IncidentID: id, ActionID: d.ID}))
+	assert.Equal(t, incident.ActionApproved, f.action(id, incident.ActionDisableAccount, u).Status, "still within the lease")
+	f.clock.add(time.Nanosecond) // exactly the lease: stale
 	require.NoError(t, f.engine.Handle(f.ctx, Job{Kind: JobAction, TenantID: f.tenant.ID, IncidentID: id, ActionID: d.ID}))
 	got := f.action(id, incident.ActionDisableAccount, u)
 	assert.Equal(t, incident.ActionFailed, got.Status)
@@ -504,4 +509,24 @@ func TestAnIncidentAboutTooManyUsersIsCappedAndSaysSo(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 1, n)
+}
+
+func TestANoticeThatKeepsFailingGivesUpAfterTheLastAttempt(t *testing.T) {
+	f := newFixture(t)
+	f.sim.RefuseWrites("/users/"+f.tenant.Users[0].UserPrincipalName+"/sendMail", graphsim.ServiceUnavailable(1))
+	id := f.compromise("inc-g", f.user(26))
+	require.NoError(t, f.engine.OnIncident(f.ctx, f.tenant.ID, id))
+	log := f.notice(id, playbook.EventNewIncident+"-"+playbook.ActionID(id)+"/"+ChannelMail)
+	assert.Equal(t, NoticeFailed, log.Status)
+	assert.Equal(t, 5, log.Attempts)
+	assert.Contains(t, log.Result, "503")
+	assert.Equal(t, 5, f.writesTo("POST", "/sendMail"))
+	var gaveUp bool
+	for _, e := range f.incident(id).Timeline {
+		gaveUp = gaveUp || (e.Kind == EntryNoticeFailed && strings.Contains(e.Message, "gave up"))
+	}
+	assert.True(t, gaveUp)
+	assert.Equal(t, incident.ActionExecuted, f.action(id, incident.ActionRevokeSessions, f.user(26)).Status, "the response went ahead")
+	require.NoError(t, f.engine.OnIncident(f.ctx, f.tenant.ID, id))
+	assert.Equal(t, 5, f.writesTo("POST", "/sendMail"), "a notice given up on is not tried again")
 }

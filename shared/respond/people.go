@@ -106,13 +106,14 @@ func (e *Engine) Undo(ctx context.Context, r Request) (incident.Action, error) {
 	var undoID string
 	in, _, err := e.decide(ctx, r, func(cur *incident.Incident, a *incident.Action) error {
 		k, _ := playbook.TraitOf(a.Type)
-		switch {
-		case k.UndoType == "":
+		if k.UndoType == "" {
 			return fmt.Errorf("%w: %s cannot be undone", ErrConflict, a.Type)
-		case a.UndoneBy != "":
+		}
+		if a.UndoneBy != "" {
 			undoID = a.UndoneBy
 			return errStop
-		case a.Status != incident.ActionExecuted:
+		}
+		if a.Status != incident.ActionExecuted {
 			return fmt.Errorf("%w: action %s is %s, not executed; there is nothing to undo yet", ErrConflict, a.ID, a.Status)
 		}
 		key := a.IdempotencyKey + "|undo"
