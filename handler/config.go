@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"m365security/shared/settings"
+	"m365security/shared/signals"
 )
 
 // Secret holds a value that must never reach logs, reports or error text.
@@ -223,7 +224,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		c.PublicBaseURL = "https://" + strings.TrimSpace(getenv("WEBSITE_HOSTNAME"))
 	}
 	if c.PublicBaseURL != "" {
-		if err := checkPublicBaseURL(c.PublicBaseURL); err != nil {
+		if err := signals.CheckBaseURL(c.PublicBaseURL); err != nil {
 			bad("PUBLIC_BASE_URL", "%v", err)
 		}
 	}
@@ -282,31 +283,6 @@ func checkGraphEndpoint(endpoint, auth string) error {
 		return fmt.Errorf("GRAPH_AUTH=azure needs an https endpoint, got %s", u.Scheme)
 	}
 	return nil
-}
-
-// checkPublicBaseURL wants https, since Graph delivers notifications only
-// to https endpoints; plain http is allowed on loopback for the demo
-// webhook and tests.
-func checkPublicBaseURL(v string) error {
-	u, err := url.Parse(v)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return fmt.Errorf("%q is not an http(s) URL", v)
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("%q must not carry a query or fragment", v)
-	}
-	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
-		return fmt.Errorf("%q must be https: Graph only delivers notifications to https endpoints (http is allowed on loopback only)", v)
-	}
-	return nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func contains(list []string, s string) bool {

@@ -22,7 +22,7 @@ const demoIncidentID = "demo-account-compromise"
 // token, so the responder is a name only.
 func demoResponseConfig(cfg *Config, demo *graphsim.Tenant) {
 	if cfg.ResponderClientID == "" {
-		cfg.ResponderClientID = "demo-responder"
+		cfg.ResponderClientID = demoResponderID
 	}
 	if cfg.MailSender == "" {
 		for _, u := range demo.Users {

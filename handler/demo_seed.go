@@ -17,16 +17,10 @@ import (
 // reach it, where they are recorded.
 const demoResponderID = "00000000-0000-4000-8000-0000000000de"
 
-// demoMail fills in what mailing needs in demo mode, where nothing is set:
-// a sender mailbox of the demo tenant, a responder identity for the
-// simulator, and a stakeholder address; explicit settings win.
+// demoMail gives report mailing a stakeholder address in demo mode when
+// none is set (demoResponseConfig gives the demo its responder identity and
+// sender mailbox).
 func demoMail(cfg *Config, demo *graphsim.Tenant) {
-	if cfg.MailSender == "" && len(demo.Users) > 0 {
-		cfg.MailSender = demo.Users[0].UserPrincipalName
-	}
-	if cfg.ResponderClientID == "" {
-		cfg.ResponderClientID = demoResponderID
-	}
 	if len(cfg.Recipients.ReportRecipients) == 0 {
 		domain := "demo.example"
 		if len(demo.Users) > 0 {

@@ -30,6 +30,27 @@ import (
 // context ends.
 type Pace func(context.Context) error
 
+// pacedPages is listPages with wait before every request, so a tenant's
+// requests keep to the service's limit.
+func pacedPages[P pager](ctx context.Context, r *reader, op string, wait Pace,
+	first func(context.Context) (P, error), next func(context.Context, string) (P, error), each func(P) error,
+) error {
+	var zero P
+	return listPages(ctx, r, op,
+		func(ctx context.Context) (P, error) {
+			if err := wait(ctx); err != nil {
+				return zero, err
+			}
+			return first(ctx)
+		},
+		func(ctx context.Context, link string) (P, error) {
+			if err := wait(ctx); err != nil {
+				return zero, err
+			}
+			return next(ctx, link)
+		}, each)
+}
+
 // alertsPageSize is the security API's documented maximum $top.
 const alertsPageSize = 1000
 
@@ -53,19 +74,11 @@ func Alerts(ctx context.Context, c *graph.Reader, since time.Time, maxPages int,
 	r := &reader{c: c}
 	pages := 0
 	stop := errors.New("page limit")
-	err = listPages(ctx, r, "list alerts",
-		func(ctx context.Context) (security.AlertCollectionResponseable, error) {
-			if err := wait(ctx); err != nil {
-				return nil, err
-			}
-			return b.Get(ctx, cfg)
-		},
+	err = pacedPages(ctx, r, "list alerts", wait,
+		func(ctx context.Context) (security.AlertCollectionResponseable, error) { return b.Get(ctx, cfg) },
 		func(ctx context.Context, link string) (security.AlertCollectionResponseable, error) {
 			if pages >= maxPages {
 				return nil, stop
-			}
-			if err := wait(ctx); err != nil {
-				return nil, err
 			}
 			return b.WithUrl(link).Get(ctx, next)
 		},
@@ -150,17 +163,9 @@ func RiskyUsers(ctx context.Context, c *graph.Reader, wait Pace) ([]incident.Ris
 	}
 	var out []incident.RiskyUserRecord
 	r := &reader{c: c}
-	err := listPages(ctx, r, "list risky users",
-		func(ctx context.Context) (models.RiskyUserCollectionResponseable, error) {
-			if err := wait(ctx); err != nil {
-				return nil, err
-			}
-			return b.Get(ctx, cfg)
-		},
+	err := pacedPages(ctx, r, "list risky users", wait,
+		func(ctx context.Context) (models.RiskyUserCollectionResponseable, error) { return b.Get(ctx, cfg) },
 		func(ctx context.Context, link string) (models.RiskyUserCollectionResponseable, error) {
-			if err := wait(ctx); err != nil {
-				return nil, err
-			}
 			return b.WithUrl(link).Get(ctx, nil)
 		},
 		func(p models.RiskyUserCollectionResponseable) error {
@@ -187,17 +192,9 @@ func RiskDetections(ctx context.Context, c *graph.Reader, since time.Time, wait 
 	}
 	var out []incident.RiskDetectionRecord
 	r := &reader{c: c}
-	err := listPages(ctx, r, "list risk detections",
-		func(ctx context.Context) (models.RiskDetectionCollectionResponseable, error) {
-			if err := wait(ctx); err != nil {
-				return nil, err
-			}
-			return b.Get(ctx, cfg)
-		},
+	err := pacedPages(ctx, r, "list risk detections", wait,
+		func(ctx context.Context) (models.RiskDetectionCollectionResponseable, error) { return b.Get(ctx, cfg) },
 		func(ctx context.Context, link string) (models.RiskDetectionCollectionResponseable, error) {
-			if err := wait(ctx); err != nil {
-				return nil, err
-			}
 			return b.WithUrl(link).Get(ctx, nil)
 		},
 		func(p models.RiskDetectionCollectionResponseable) error {

@@ -400,19 +400,12 @@ func (s *Server) patchAlert(id string, raw []byte, base string, fail func(*Fault
 	var patch map[string]any
 	_ = json.Unmarshal(raw, &patch)
 	delete(patch, "@odata.type")
-	s.w.mu.Lock()
-	if s.w.alerts == nil {
-		s.w.alerts = map[string]map[string]any{}
-	}
-	if s.w.alerts[id] == nil {
-		s.w.alerts[id] = map[string]any{}
-	}
-	for k, v := range patch {
-		s.w.alerts[id][k] = v
-		cur[k] = v
-	}
-	s.w.mu.Unlock()
+	// The live alert holds the change (and its new lastUpdateDateTime), so
+	// the list and the item both show it; the answer is the item after it.
 	s.patchLiveAlert(id, patch)
+	if cur, f = s.alert(id); f != nil {
+		return fail(f)
+	}
 	cur["@odata.context"] = base + "/$metadata#security/alerts_v2/$entity"
 	b, _ := json.Marshal(cur)
 	return response{status: 200, body: b}

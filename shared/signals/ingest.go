@@ -124,16 +124,12 @@ func (p *Pipeline) ingest(ctx context.Context, tenantID string, s incident.Signa
 			target, kind = held.IncidentID, Updated
 		}
 	}
-	changed, created, err := p.apply(ctx, tenantID, target, s, now)
+	stored, changed, created, err := p.apply(ctx, tenantID, target, s, now)
 	if err != nil {
 		return Outcome{}, err
 	}
 	if b != nil && b.loaded && (changed || created) {
-		in, err := p.Records.Incidents.Get(ctx, tenantID, target)
-		if err != nil {
-			return Outcome{}, err
-		}
-		b.remember(in)
+		b.remember(stored)
 	}
 	if created {
 		kind = Created
@@ -163,7 +159,9 @@ func (p *Pipeline) window() time.Duration {
 }
 
 // decide correlates s against the open incidents and those created
-// recently enough to hold a signal about the same subject.
+// recently enough to hold a signal about the same subject. A batch reads
+// them once, with resolved incidents from a window before its earliest
+// possible signal (a poll reads recent updates), and keeps them.
 func (p *Pipeline) decide(ctx context.Context, tenantID string, s incident.Signal, now time.Time, b *Batch) (incident.Decision, error) {
 	if b != nil && b.loaded {
 		return incident.Correlate(b.cands, s, now, p.window()), nil
@@ -172,12 +170,15 @@ func (p *Pipeline) decide(ctx context.Context, tenantID string, s incident.Signa
 	if err != nil {
 		return incident.Decision{}, err
 	}
+	// Resolved incidents take a signal detected before their resolution;
+	// one created more than a window before the signal cannot share it.
 	at := s.CreatedAt
 	if at.IsZero() {
 		at = now
 	}
-	// Resolved incidents take a signal detected before their resolution;
-	// one created more than a window before the signal cannot share it.
+	if b != nil {
+		at = now.Add(-InitialLookback)
+	}
 	recent, err := p.Records.Incidents.List(ctx, tenantID, records.IncidentQuery{From: at.Add(-2 * p.window()), Status: incident.StatusResolved})
 	if err != nil {
 		return incident.Decision{}, err
@@ -187,24 +188,17 @@ func (p *Pipeline) decide(ctx context.Context, tenantID string, s incident.Signa
 		cands = cands[len(cands)-maxCandidates:]
 	}
 	if b != nil {
-		// A batch reads resolved incidents from a window before now, which
-		// covers its signals' detection times in practice (a poll reads
-		// recent updates); Correlate still applies each signal's own times.
-		if recent, err = p.Records.Incidents.List(ctx, tenantID, records.IncidentQuery{From: now.Add(-InitialLookback - 2*p.window()), Status: incident.StatusResolved}); err != nil {
-			return incident.Decision{}, err
-		}
-		b.cands, b.loaded = append(open, recent...), true
-		return incident.Correlate(b.cands, s, now, p.window()), nil
+		b.cands, b.loaded = cands, true
 	}
 	return incident.Correlate(cands, s, now, p.window()), nil
 }
 
 // apply merges s into the target incident, creating it (enriched) when it
 // does not exist yet: the first signal, or a claim whose creator stopped
-// before storing the incident.
-func (p *Pipeline) apply(ctx context.Context, tenantID, id string, s incident.Signal, now time.Time) (changed, created bool, err error) {
+// before storing the incident. It returns the incident as stored.
+func (p *Pipeline) apply(ctx context.Context, tenantID, id string, s incident.Signal, now time.Time) (in incident.Incident, changed, created bool, err error) {
 	var newSubjects bool
-	in, err := p.Records.Incidents.Update(ctx, tenantID, id, func(in *incident.Incident) error {
+	in, err = p.Records.Incidents.Update(ctx, tenantID, id, func(in *incident.Incident) error {
 		before := len(in.Entities.Users) + len(in.Entities.Devices)
 		changed = incident.Apply(in, s, now)
 		newSubjects = len(in.Entities.Users)+len(in.Entities.Devices) > before
@@ -215,11 +209,12 @@ func (p *Pipeline) apply(ctx context.Context, tenantID, id string, s incident.Si
 	})
 	switch {
 	case err == nil && newSubjects:
-		return true, false, p.enrich(ctx, tenantID, in.ID, now)
+		in, err = p.enrich(ctx, in, now)
+		return in, true, false, err
 	case err == nil:
-		return changed, false, nil
+		return in, changed, false, nil
 	case !errors.Is(err, records.ErrNotFound):
-		return false, false, err
+		return in, false, false, err
 	}
 	fresh := incident.NewIncident(s, id, now)
 	if k, kerr := p.known(ctx, tenantID, fresh.Entities, now); kerr != nil {
@@ -233,12 +228,12 @@ func (p *Pipeline) apply(ctx context.Context, tenantID, id string, s incident.Si
 	if err := p.Records.Incidents.Create(ctx, fresh); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			// Another instance created it meanwhile: merge into theirs.
-			ch, _, err := p.apply(ctx, tenantID, id, s, now)
-			return ch, false, err
+			in, ch, _, err := p.apply(ctx, tenantID, id, s, now)
+			return in, ch, false, err
 		}
-		return false, false, err
+		return in, false, false, err
 	}
-	return true, true, nil
+	return fresh, true, true, nil
 }
 
 // deviceTargets are the Intune managed-device ids enrichment resolved:
@@ -257,20 +252,16 @@ func deviceTargets(subjects []incident.SubjectPosture) incident.ResponseTargets 
 // EntryEnriched is the timeline kind of a posture enrichment.
 const EntryEnriched = "enriched"
 
-// enrich adds the posture of subjects that joined an incident after it
-// opened, read as of now.
-func (p *Pipeline) enrich(ctx context.Context, tenantID, id string, now time.Time) error {
-	cur, err := p.Records.Incidents.Get(ctx, tenantID, id)
+// enrich adds the posture of subjects that joined cur after it opened, read
+// as of now, and returns the incident as stored.
+func (p *Pipeline) enrich(ctx context.Context, cur incident.Incident, now time.Time) (incident.Incident, error) {
+	k, err := p.known(ctx, cur.TenantID, cur.Entities, now)
 	if err != nil {
-		return err
-	}
-	k, err := p.known(ctx, tenantID, cur.Entities, now)
-	if err != nil {
-		p.log().Warn("posture enrichment skipped", "tenant_id", tenantID, "incident_id", id, "error", err.Error())
-		return nil
+		p.log().Warn("posture enrichment skipped", "tenant_id", cur.TenantID, "incident_id", cur.ID, "error", err.Error())
+		return cur, nil
 	}
 	subjects := Enrich(cur.Entities, k)
-	_, err = p.Records.Incidents.Update(ctx, tenantID, id, func(in *incident.Incident) error {
+	return p.Records.Incidents.Update(ctx, cur.TenantID, cur.ID, func(in *incident.Incident) error {
 		have := map[string]bool{}
 		for _, s := range in.Posture {
 			have[s.Kind+":"+strings.ToLower(s.ID)] = true
@@ -290,7 +281,6 @@ func (p *Pipeline) enrich(ctx context.Context, tenantID, id string, now time.Tim
 		in.Timeline = append(in.Timeline, incident.Entry{At: now, Kind: EntryEnriched, Message: enrichedMessage(added)})
 		return nil
 	})
-	return err
 }
 
 func enrichedMessage(subjects []incident.SubjectPosture) string {

@@ -93,8 +93,11 @@ func CheckBaseURL(base string) error {
 	host := u.Hostname()
 	ip := net.ParseIP(host)
 	loopback := host == "localhost" || (ip != nil && ip.IsLoopback())
+	if u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("%q must not carry a query or fragment", base)
+	}
 	if u.Scheme != "https" && !(u.Scheme == "http" && loopback) {
-		return fmt.Errorf("notification URL %q must be https (plain http only on loopback)", base)
+		return fmt.Errorf("%q must be https: Graph only delivers notifications to https endpoints (plain http only on loopback)", base)
 	}
 	return nil
 }
@@ -124,10 +127,18 @@ func (m *Manager) Ensure(ctx context.Context, tenantID string) ([]records.Subscr
 	if err != nil {
 		return nil, m.failed(ctx, tenantID, err, now)
 	}
+	stored, err := m.Records.Subscriptions.List(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	renewed := map[string]time.Time{}
+	for _, s := range stored {
+		renewed[s.ID] = s.LastRenewedAt
+	}
 	var out []records.Subscription
 	var errs []error
 	for _, want := range Subscribed {
-		rec, err := m.ensureOne(ctx, tenantID, want.Resource, want.ChangeType, mine(held, want.Resource, m.notificationURL()), now)
+		rec, err := m.ensureOne(ctx, tenantID, want.Resource, want.ChangeType, mine(held, want.Resource, m.notificationURL()), renewed, now)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -135,10 +146,6 @@ func (m *Manager) Ensure(ctx context.Context, tenantID string) ([]records.Subscr
 		out = append(out, rec)
 	}
 	// Records of subscriptions Graph no longer holds are stale.
-	stored, err := m.Records.Subscriptions.List(ctx, tenantID)
-	if err != nil {
-		return out, err
-	}
 	for _, s := range stored {
 		if !holds(out, s.ID) {
 			errs = append(errs, m.Records.Subscriptions.Delete(ctx, tenantID, s.ID))
@@ -177,7 +184,9 @@ func mine(held []Subscription, resource, notify string) []Subscription {
 	return out
 }
 
-func (m *Manager) ensureOne(ctx context.Context, tenantID, resource, changeType string, existing []Subscription, now time.Time) (records.Subscription, error) {
+// ensureOne makes one resource's subscription right; renewed holds the
+// stored last renewal of each subscription the product tracks.
+func (m *Manager) ensureOne(ctx context.Context, tenantID, resource, changeType string, existing []Subscription, renewed map[string]time.Time, now time.Time) (records.Subscription, error) {
 	for _, extra := range existing[min(1, len(existing)):] {
 		if err := m.Graph.Delete(ctx, tenantID, extra.ID); err != nil {
 			return records.Subscription{}, fmt.Errorf("delete duplicate subscription %s: %w", extra.ID, err)
@@ -200,14 +209,7 @@ func (m *Manager) ensureOne(ctx context.Context, tenantID, resource, changeType 
 		return rec, m.Records.Subscriptions.Put(ctx, rec)
 	}
 	s := existing[0]
-	rec.ID, rec.ExpirationDateTime = s.ID, s.Expiration
-	if prev, err := m.Records.Subscriptions.List(ctx, tenantID); err == nil {
-		for _, p := range prev {
-			if p.ID == s.ID {
-				rec.LastRenewedAt = p.LastRenewedAt
-			}
-		}
-	}
+	rec.ID, rec.ExpirationDateTime, rec.LastRenewedAt = s.ID, s.Expiration, renewed[s.ID]
 	if s.Expiration.Sub(now) < renewWhenLeft {
 		renewed, err := m.Graph.Renew(ctx, tenantID, s.ID, now.Add(Lifetime))
 		if err != nil {
