@@ -107,8 +107,8 @@ func (a *app) resolveIncident(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("reason must be at most 2000 characters")
 	}
 	id := r.PathValue("id")
-	if _, err := a.incident(r.Context(), t, id); err != nil {
-		return err
+	if err := store.ValidateID(id); err != nil {
+		return notFound("no incident %q", truncate(id, 60))
 	}
 	now := a.now().UTC()
 	in, err := a.records.Incidents.Update(r.Context(), t, id, func(in *incident.Incident) error {
@@ -122,10 +122,12 @@ func (a *app) resolveIncident(w http.ResponseWriter, r *http.Request) error {
 			Message: fmt.Sprintf("resolved by %s (%s) as %s", who.Name, verifiedWord(who), body.Classification)})
 		return nil
 	})
-	if errors.Is(err, errAlreadyResolved) {
+	switch {
+	case errors.Is(err, errAlreadyResolved):
 		return &httpError{http.StatusConflict, "conflict", "the incident is already resolved"}
-	}
-	if err != nil {
+	case errors.Is(err, records.ErrNotFound):
+		return notFound("no incident %q", truncate(id, 60))
+	case err != nil:
 		return err
 	}
 	results := a.writeBackResolution(r.Context(), t, in, body)
@@ -170,17 +172,14 @@ func (a *app) writeBackResolution(ctx context.Context, tenantID string, in incid
 		}
 		return out
 	}
-	wr, err := a.clients.Writer(tenantID)
+	wr, werr := a.clients.Writer(tenantID)
 	for _, id := range ids {
+		err := werr
 		if err == nil {
 			err = wr.UpdateAlert(ctx, id, graph.AlertUpdate{Status: "resolved", Classification: body.Classification, Determination: body.Determination})
 		}
 		if err != nil {
 			out = append(out, writeBack{AlertID: id, Status: "failed", Error: err.Error()})
-			if errors.Is(err, graph.ErrNoResponder) {
-				continue
-			}
-			err = nil
 			continue
 		}
 		out = append(out, writeBack{AlertID: id, Status: "updated"})

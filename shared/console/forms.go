@@ -336,7 +336,29 @@ func TargetsPatch(form url.Values) (map[string]any, error) {
 	return patch, nil
 }
 
+// settingsForm is one of the settings page's forms: how it becomes a PUT
+// of the JSON API, and what the page says.
+type settingsForm struct {
+	patch func(url.Values) (map[string]any, error)
+	route string // API path, without the tenant
+	what  string // "targets", "settings"
+	saved string // flash key after saving
+}
+
+var (
+	targetsForm        = settingsForm{TargetsPatch, "/api/targets", "targets", "targetsSaved"}
+	tenantSettingsForm = settingsForm{SettingsPatch, "/api/settings", "settings", "settingsSaved"}
+)
+
 func (c *Console) saveTargets(w http.ResponseWriter, r *http.Request) error {
+	return c.saveSettingsForm(w, r, targetsForm)
+}
+
+func (c *Console) saveSettings(w http.ResponseWriter, r *http.Request) error {
+	return c.saveSettingsForm(w, r, tenantSettingsForm)
+}
+
+func (c *Console) saveSettingsForm(w http.ResponseWriter, r *http.Request, f settingsForm) error {
 	t, err := c.tenant(r)
 	if err != nil {
 		return err
@@ -345,16 +367,16 @@ func (c *Console) saveTargets(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return badRequest("The form could not be read.")
 	}
-	patch, err := TargetsPatch(r.PostForm)
+	patch, err := f.patch(r.PostForm)
 	if err != nil {
-		return c.renderSettings(w, r, t, http.StatusBadRequest, "The targets were not saved: "+err.Error())
+		return c.renderSettings(w, r, t, http.StatusBadRequest, "The "+f.what+" were not saved: "+err.Error())
 	}
 	body, _ := jsonBody(patch)
-	status, _, resp := c.d.API(r, http.MethodPut, "/api/targets?tenant="+t, body)
+	status, _, resp := c.d.API(r, http.MethodPut, f.route+"?tenant="+t, body)
 	if status/100 != 2 {
-		return c.renderSettings(w, r, t, http.StatusBadRequest, "The targets were not saved: "+apiError(status, resp))
+		return c.renderSettings(w, r, t, http.StatusBadRequest, "The "+f.what+" were not saved: "+apiError(status, resp))
 	}
-	redirect(w, r, "/settings", t, "targetsSaved")
+	redirect(w, r, "/settings", t, f.saved)
 	return nil
 }
 
@@ -389,26 +411,4 @@ func splitList(s string) []string {
 		}
 	}
 	return out
-}
-
-func (c *Console) saveSettings(w http.ResponseWriter, r *http.Request) error {
-	t, err := c.tenant(r)
-	if err != nil {
-		return err
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
-	if err := r.ParseForm(); err != nil {
-		return badRequest("The form could not be read.")
-	}
-	patch, err := SettingsPatch(r.PostForm)
-	if err != nil {
-		return c.renderSettings(w, r, t, http.StatusBadRequest, "The settings were not saved: "+err.Error())
-	}
-	body, _ := jsonBody(patch)
-	status, _, resp := c.d.API(r, http.MethodPut, "/api/settings?tenant="+t, body)
-	if status/100 != 2 {
-		return c.renderSettings(w, r, t, http.StatusBadRequest, "The settings were not saved: "+apiError(status, resp))
-	}
-	redirect(w, r, "/settings", t, "settingsSaved")
-	return nil
 }
